@@ -1,0 +1,2 @@
+"""Models of the pages app; see its issue for what lands here."""
+from django.db import models  # noqa: F401

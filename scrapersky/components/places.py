@@ -1,0 +1,1 @@
+"""Settings of the places app (read from the environment; documented in .env.example)."""
