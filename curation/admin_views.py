@@ -1,0 +1,16 @@
+"""The operator page: every workflow's queue at a glance."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+
+from curation import selectors
+
+
+def operator_view(request):
+    rows = selectors.workflows_overview()
+    return TemplateResponse(
+        request,
+        "admin/curation/operator.html",
+        {**admin.site.each_context(request), "title": "Workflows — operator view", "rows": rows},
+    )

@@ -1,0 +1,138 @@
+"""The generic workflow API (DESIGN §5): one set of views keyed by workflow name."""
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation import registry, selectors, services
+from curation.choices import ProcessingStatus
+
+
+def _workflow_for_change(request, name: str):
+    workflow = registry.get(name)
+    opts = workflow.model_class._meta
+    if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        raise PermissionDenied(f"Changing {opts.verbose_name_plural} needs the change permission")
+    return workflow
+
+
+class StatusSetInput(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False)
+    status = serializers.CharField(max_length=20, help_text="A curation status; the trigger (Selected) queues rows.")
+    reprocess = serializers.BooleanField(default=False, help_text="Queue Completed rows again.")
+
+    def validate_ids(self, value):
+        if len(value) > settings.CURATION_MAX_BATCH:
+            raise serializers.ValidationError(f"At most {settings.CURATION_MAX_BATCH} ids per request")
+        return value
+
+
+class StatusSetFilteredInput(serializers.Serializer):
+    filters = serializers.DictField(help_text="The list endpoint's filters, e.g. {\"deep_scan_processing_status\": [\"Error\"]}")
+    status = serializers.CharField(max_length=20)
+    reprocess = serializers.BooleanField(default=False)
+
+
+class StatusSetOutput(serializers.Serializer):
+    workflow = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    updated_count = serializers.IntegerField()
+    queued_count = serializers.IntegerField()
+    dequeued_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()
+    not_found_ids = serializers.ListField(child=serializers.CharField())
+
+
+class RequeueInput(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False)
+    include_completed = serializers.BooleanField(default=False, help_text="Also re-run Completed rows.")
+    error_class = serializers.CharField(required=False, allow_blank=False, max_length=20)
+
+
+class RequeueOutput(serializers.Serializer):
+    workflow = serializers.CharField()
+    message = serializers.CharField()
+    queued_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()
+
+
+class WorkflowOverview(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    model = serializers.CharField()
+    curation = serializers.BooleanField()
+    trigger = serializers.CharField(allow_null=True)
+    curation_counts = serializers.DictField(child=serializers.IntegerField())
+    processing_counts = serializers.DictField(child=serializers.IntegerField())
+    oldest_queued_age_seconds = serializers.FloatField(allow_null=True)
+    completed_last_hour = serializers.IntegerField()
+    errored_last_hour = serializers.IntegerField()
+    errors_by_class = serializers.DictField(child=serializers.IntegerField())
+    readiness_problem = serializers.CharField(allow_null=True)
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    if not serializer.is_valid():
+        raise services.CurationInputError(_flatten(serializer.errors))
+    return serializer.validated_data
+
+
+def _flatten(errors) -> str:
+    parts = []
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            messages = [f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()]
+        parts.append(f"{name}: {' '.join(map(str, messages))}")
+    return "; ".join(parts)
+
+
+class WorkflowListApi(APIView):
+    @extend_schema(responses={200: WorkflowOverview(many=True)}, summary="Every workflow with its counts by status")
+    def get(self, request):
+        return Response(selectors.workflows_overview())
+
+
+class WorkflowDetailApi(APIView):
+    @extend_schema(responses={200: WorkflowOverview}, summary="One workflow with its counts by status")
+    def get(self, request, workflow: str):
+        return Response(selectors.workflow_overview(registry.get(workflow)))
+
+
+class WorkflowStatusApi(APIView):
+    @extend_schema(request=StatusSetInput, responses={200: StatusSetOutput}, summary="Set the curation status of rows by id")
+    def put(self, request, workflow: str):
+        wf = _workflow_for_change(request, workflow)
+        data = _valid(StatusSetInput, request)
+        result = services.curation_status_set(
+            workflow=wf, ids=data["ids"], status=data["status"], reprocess=data["reprocess"], actor=request.user, source="api"
+        )
+        return Response(result.as_dict())
+
+
+class WorkflowStatusFilteredApi(APIView):
+    @extend_schema(request=StatusSetFilteredInput, responses={200: StatusSetOutput}, summary="Set the curation status of every row matching filters")
+    def put(self, request, workflow: str):
+        wf = _workflow_for_change(request, workflow)
+        data = _valid(StatusSetFilteredInput, request)
+        result = services.curation_status_set_filtered(
+            workflow=wf, filters=data["filters"], status=data["status"], reprocess=data["reprocess"], actor=request.user, source="api"
+        )
+        return Response(result.as_dict())
+
+
+class WorkflowRequeueApi(APIView):
+    @extend_schema(request=RequeueInput, responses={200: RequeueOutput}, summary="Queue Error (and optionally Completed) rows again")
+    def post(self, request, workflow: str):
+        wf = _workflow_for_change(request, workflow)
+        data = _valid(RequeueInput, request)
+        statuses = [ProcessingStatus.ERROR.value] + ([ProcessingStatus.COMPLETED.value] if data["include_completed"] else [])
+        result = services.processing_requeue(
+            workflow=wf, ids=data["ids"], from_statuses=statuses, error_class=data.get("error_class"), actor=request.user, source="api"
+        )
+        return Response(result.as_dict())

@@ -1,0 +1,92 @@
+"""System checks (`manage.py check`): a broken declaration fails loudly at start, not at 3 a.m."""
+from __future__ import annotations
+
+import inspect
+import re
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.module_loading import import_string
+
+from curation import registry
+from curation.workflow import Workflow
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def check_workflow(wf: Workflow) -> list:
+    errors = []
+    obj = f"workflow {wf.name}"
+    if not NAME_RE.match(wf.name):
+        errors.append(Error(f"{obj}: the name must be snake_case", id="curation.E006", obj=obj))
+    try:
+        model = wf.model_class
+    except (LookupError, ValueError) as exc:
+        return [*errors, Error(f"{obj}: model {wf.model!r} not found ({exc})", id="curation.E001", obj=obj)]
+    for name in wf.required_fields():
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            errors.append(
+                Error(
+                    f"{obj}: {model._meta.label} lacks the field {name!r}",
+                    hint=f"Inherit curation.fields.workflow_fields({wf.name!r}) and run makemigrations.",
+                    id="curation.E002",
+                    obj=obj,
+                )
+            )
+    try:
+        hook = wf.load_hook()
+    except ImportError as exc:
+        errors.append(Error(f"{obj}: hook {wf.hook!r} does not import: {exc}", id="curation.E003", obj=obj))
+    else:
+        if not callable(hook):
+            errors.append(Error(f"{obj}: hook {wf.hook!r} is not callable", id="curation.E003", obj=obj))
+        else:
+            params = inspect.signature(hook).parameters
+            if "record" not in params or params["record"].kind is not inspect.Parameter.KEYWORD_ONLY:
+                errors.append(
+                    Error(f"{obj}: hook {wf.hook!r} must take a keyword-only `record`", id="curation.E003", obj=obj)
+                )
+    timeout = settings.Q_CLUSTER.get("timeout")
+    if timeout is None:
+        errors.append(Error("Q_CLUSTER['timeout'] must be set (leases are measured against it)", id="curation.E004"))
+    else:
+        if wf.lease_seconds <= timeout:
+            errors.append(
+                Error(
+                    f"{obj}: lease_seconds ({wf.lease_seconds}) must exceed the worker timeout "
+                    f"Q_CLUSTER['timeout'] ({timeout}), or live rows get rescued and run twice",
+                    id="curation.E004",
+                    obj=obj,
+                )
+            )
+        if wf.time_budget_seconds >= timeout:
+            errors.append(
+                Warning(
+                    f"{obj}: time_budget_seconds ({wf.time_budget_seconds}) should be well below the worker "
+                    f"timeout ({timeout}) so a run ends before it is killed",
+                    id="curation.W001",
+                    obj=obj,
+                )
+            )
+    if wf.curation and wf.trigger not in wf.curation_values():
+        errors.append(Error(f"{obj}: trigger {wf.trigger!r} is not a curation choice", id="curation.E007", obj=obj))
+    for attr in ("batch_size", "max_attempts", "schedule_minutes", "concurrency"):
+        if getattr(wf, attr) < 1:
+            errors.append(Error(f"{obj}: {attr} must be at least 1", id="curation.E008", obj=obj))
+    if wf.readiness:
+        try:
+            import_string(wf.readiness)
+        except ImportError as exc:
+            errors.append(Error(f"{obj}: readiness {wf.readiness!r} does not import: {exc}", id="curation.E003", obj=obj))
+    return errors
+
+
+@register("curation")
+def check_workflows(app_configs=None, **kwargs) -> list:
+    errors = []
+    for wf in registry.all_workflows():
+        errors.extend(check_workflow(wf))
+    return errors

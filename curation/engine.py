@@ -1,0 +1,253 @@
+"""The worker loop of one workflow: claim → run the hook → guarded finish (DESIGN §2).
+
+No transaction is open while a hook runs. Hooks may run on several threads
+(`Workflow.concurrency`) because they are I/O-bound; each thread has its own
+database connection, closed when the thread ends.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+
+from django.db import connection, connections
+
+from curation import services
+from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowPaused
+from curation.workflow import Workflow
+
+logger = logging.getLogger(__name__)
+
+_stop = threading.Event()
+
+
+def request_stop() -> None:
+    """Ask every running loop of this process to stop after the rows already started."""
+    _stop.set()
+
+
+def clear_stop() -> None:
+    _stop.clear()
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+@dataclass
+class RunReport:
+    workflow: str
+    batches: int = 0
+    claimed: int = 0
+    completed: int = 0
+    retried: int = 0
+    errored: int = 0
+    released: int = 0
+    lost: int = 0  # finished after the lease was rescued: result dropped
+    rescued: int = 0
+    paused: str = ""
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _failure(exc: Exception) -> tuple[str, str, bool, float | None]:
+    """(message, error class, retryable, retry_after) of a hook's exception."""
+    if isinstance(exc, RetryableError):
+        return exc.message, exc.error_class, True, exc.retry_after
+    if isinstance(exc, PermanentError):
+        return exc.message, exc.error_class, False, None
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}", ErrorClass.BUG, True, None
+
+
+class _Heartbeat(threading.Thread):
+    """Extends the lease of in-flight rows every lease/3 seconds."""
+
+    def __init__(self, workflow: Workflow, token, active: set, lock: threading.Lock):
+        super().__init__(name=f"heartbeat:{workflow.name}", daemon=True)
+        self.workflow, self.token, self.active, self.lock = workflow, token, active, lock
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        interval = max(self.workflow.lease_seconds / 3, 0.05)
+        try:
+            while not self.done.wait(interval):
+                with self.lock:
+                    ids = list(self.active)
+                if not ids:
+                    continue
+                kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=self.token)
+                if kept < len(ids):
+                    logger.warning("%s: lease lost for %d row(s) still running", self.workflow.name, len(ids) - kept)
+        except Exception:  # the fenced finish still protects the rows; say why the heartbeat stopped
+            logger.exception("%s: heartbeat failed", self.workflow.name)
+        finally:
+            connections.close_all()
+
+
+def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: RunReport, lock: threading.Lock) -> str | None:
+    """Run the hook on one claimed row and finish it. Returns a pause message, if the hook paused the workflow."""
+    pk = record.pk
+    try:
+        hook(record=record)
+    except WorkflowPaused as exc:
+        services.processing_release(
+            workflow=workflow, ids=[pk], token=claim.token, delay_seconds=exc.retry_after or 60, note=f"Waiting: {exc.message}"
+        )
+        with lock:
+            report.released += 1
+        return exc.message
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; BaseException (timeouts) propagates
+        message, error_class, retryable, retry_after = _failure(exc)
+        if error_class == ErrorClass.BUG:
+            logger.exception("%s: hook failed on %s", workflow.name, pk)
+        outcome = services.processing_fail(
+            workflow=workflow, pk=pk, token=claim.token, attempts=claim.attempts[pk],
+            message=message, error_class=error_class, retryable=retryable, retry_after=retry_after,
+        )
+        with lock:
+            if outcome.status == services.QUEUED:
+                report.retried += 1
+            elif outcome.status == services.ERROR:
+                report.errored += 1
+                report.errors.append(f"{pk}: {message}"[:300])
+            else:
+                report.lost += 1
+        return None
+    done = services.processing_complete(workflow=workflow, pk=pk, token=claim.token)
+    with lock:
+        if done:
+            report.completed += 1
+        else:
+            report.lost += 1
+            logger.warning("%s: %s finished after its lease was lost; result kept, status left as is", workflow.name, pk)
+    return None
+
+
+def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunReport, deadline: float) -> None:
+    records = workflow.model_class.objects.in_bulk(claim.ids)
+    pending: "queue.Queue" = queue.Queue()
+    for pk in claim.ids:
+        pending.put(pk)
+    lock = threading.Lock()
+    active: set = set(claim.ids)
+    unstarted: list = []
+    pause: list[str] = []
+
+    def should_stop() -> bool:
+        return _stop.is_set() or bool(pause) or time.monotonic() > deadline
+
+    def work() -> None:
+        while True:
+            try:
+                pk = pending.get_nowait()
+            except queue.Empty:
+                return
+            if should_stop():
+                with lock:
+                    unstarted.append(pk)
+                continue
+            record = records.get(pk)
+            if record is None:  # deleted between claim and load: nothing to do
+                with lock:
+                    active.discard(pk)
+                continue
+            try:
+                paused = _run_one(workflow, claim, record, hook, report, lock)
+            finally:
+                with lock:
+                    active.discard(pk)
+            if paused:
+                pause.append(paused)
+
+    def thread_main() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    # Threads and the heartbeat need their own connections, which only see
+    # committed rows: inside an outer transaction (a test) everything runs inline.
+    inline = connection.in_atomic_block
+    threads = 1 if inline or connection.vendor == "sqlite" else max(1, workflow.concurrency)
+    heartbeat = None if inline else _Heartbeat(workflow, claim.token, active, lock)
+    if heartbeat:
+        heartbeat.start()
+    try:
+        if threads == 1:
+            work()
+        else:
+            pool = [threading.Thread(target=thread_main, name=f"hook:{workflow.name}:{i}", daemon=True) for i in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+    finally:
+        if heartbeat:
+            heartbeat.done.set()
+            heartbeat.join()
+        # Rows claimed but never started (stop, time budget, pause, or a timeout
+        # raised out of the hook) go back to the queue at once, not after the lease.
+        leftover = list(unstarted)
+        while True:
+            try:
+                leftover.append(pending.get_nowait())
+            except queue.Empty:
+                break
+        if leftover:
+            note = f"Waiting: {pause[0]}" if pause else ""
+            report.released += services.processing_release(
+                workflow=workflow, ids=leftover, token=claim.token, delay_seconds=60 if pause else 0, note=note
+            )
+        if pause:
+            report.paused = pause[0]
+
+
+def workflow_run(
+    workflow: Workflow,
+    *,
+    max_batches: int | None = None,
+    time_budget: float | None = None,
+    hook=None,
+    rescue: bool = True,
+) -> RunReport:
+    """Drain the workflow's queue: claim batches until none is due, the time budget is spent, or a stop is requested.
+
+    `max_batches=1` runs one batch (`run_workflow --once`). `hook` replaces the
+    declared hook (engine tests only).
+    """
+    started = time.monotonic()
+    deadline = started + (time_budget if time_budget is not None else workflow.time_budget_seconds)
+    hook = hook or workflow.load_hook()
+    report = RunReport(workflow=workflow.name)
+    if rescue:
+        rescued = services.processing_rescue(workflow=workflow)
+        report.rescued = rescued.requeued + rescued.errored
+    me = worker_id()
+    while not _stop.is_set() and time.monotonic() < deadline:
+        if max_batches is not None and report.batches >= max_batches:
+            break
+        claim = services.processing_claim(workflow=workflow, worker_id=me)
+        if not claim.ids:
+            break
+        report.batches += 1
+        report.claimed += len(claim.ids)
+        _run_batch(workflow, claim, hook, report, deadline)
+        if report.paused:
+            break
+    report.seconds = round(time.monotonic() - started, 3)
+    if report.claimed:
+        logger.info(
+            "%s: %d claimed, %d completed, %d retried, %d errored, %d released in %.2fs",
+            workflow.name, report.claimed, report.completed, report.retried, report.errored, report.released, report.seconds,
+        )
+    return report

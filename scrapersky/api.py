@@ -1,0 +1,39 @@
+"""Project-wide API conventions: pagination and error format."""
+from __future__ import annotations
+
+import logging
+
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from curation.registry import UnknownWorkflow
+from curation.services import CurationInputError
+
+logger = logging.getLogger(__name__)
+
+
+class PagePagination(PageNumberPagination):
+    """`?page=2&size=100` → {"count", "next", "previous", "results"}."""
+
+    page_size = 50
+    page_size_query_param = "size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """JSON errors with a readable message; never a stack trace or internal exception text."""
+    if isinstance(exc, CurationInputError):
+        body = {"detail": exc.message}
+        if exc.not_found_ids:
+            body["not_found_ids"] = exc.not_found_ids
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, UnknownWorkflow):
+        return Response({"detail": str(exc.args[0])}, status=status.HTTP_404_NOT_FOUND)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    view = context.get("view")
+    logger.exception("unhandled error in %s", type(view).__name__ if view else "API", exc_info=exc)
+    return Response({"detail": "Internal server error; it has been logged."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -1,0 +1,77 @@
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from curation import engine, registry
+
+
+@pytest.fixture(autouse=True)
+def _engine_stop_flag_cleared():
+    engine.clear_stop()
+    yield
+    engine.clear_stop()
+
+
+@pytest.fixture
+def wf_check():
+    return registry.get("widget_check")
+
+
+@pytest.fixture
+def wf_index():
+    return registry.get("widget_index")
+
+
+def bearer(client: APIClient, user) -> APIClient:
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def api_client(admin_user):
+    """An API client with a real JWT of a superuser."""
+    return bearer(APIClient(), admin_user)
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """A user who may log in but has no permissions."""
+    return django_user_model.objects.create_user(username="viewer", password="viewer-pass-123")
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return bearer(APIClient(), viewer)
+
+
+@pytest.fixture
+def curator(django_user_model):
+    """A user with the change permission on every model (a curator)."""
+    user = django_user_model.objects.create_user(username="curator", password="curator-pass-123")
+    user.user_permissions.add(*Permission.objects.filter(codename__startswith="change_"))
+    return user
+
+
+@pytest.fixture
+def curator_client(curator):
+    return bearer(APIClient(), curator)
+
+
+@pytest.fixture
+def postgres_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks, SKIP LOCKED); .ci/run runs it there")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _database_is_what_ci_asked_for(django_db_setup, django_db_blocker):
+    """.ci/run sets REQUIRE_POSTGRES: a run that silently fell back to SQLite fails."""
+    import os
+
+    from django.db import connection
+
+    if os.environ.get("REQUIRE_POSTGRES") and connection.vendor != "postgresql":
+        pytest.exit(f"REQUIRE_POSTGRES is set but the tests run on {connection.vendor}", returncode=3)
