@@ -1,0 +1,124 @@
+"""Admin: generated bulk actions, error-class retry page, status columns and filters, history, operator page."""
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from curation.models import CurationEvent
+from tests.factories import WidgetFactory
+from tests.testapp.models import Widget
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:testapp_widget_changelist"
+
+
+def post_action(client, action, rows, **extra):
+    return client.post(
+        reverse(CHANGELIST), {ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows], "action": action, "index": 0, **extra}
+    )
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_changelist_has_generated_actions_columns_and_filters(admin_client):
+    WidgetFactory(errored=True)
+    response = admin_client.get(reverse(CHANGELIST))
+    content = response.content.decode()
+    for action in ["widget_check__selected", "widget_check__maybe", "widget_check__rejected", "widget_check__archived",
+                   "widget_check__new", "widget_check__rerun", "widget_check__retry_errors",
+                   "widget_check__retry_errors_of_class", "widget_index__rerun", "widget_index__retry_errors"]:
+        assert f'value="{action}"' in content, action
+    assert "Widget check: mark as Selected (queues widget check)" in content
+    assert 'data-status="Error"' in content
+    assert "[not_found] HTTP 404 from https://example.com/" in content
+    assert "widget_check_processing_status__exact" in content, "filter by processing status"
+    assert "widget_check_error_class" in content, "filter by error class"
+
+
+def test_select_action_queues_and_reports(admin_client, admin_user):
+    rows = WidgetFactory.create_batch(3)
+    response = post_action(admin_client, "widget_check__selected", rows)
+    assert response.status_code == 302
+    assert messages_of(response) == ["Widget check: 3 row(s) marked Selected: 3 queued."]
+    assert set(Widget.objects.values_list("widget_check_processing_status", flat=True)) == {"Queued"}
+    assert set(CurationEvent.objects.values_list("source", "actor_label")) == {("admin", admin_user.username)}
+
+
+def test_action_error_is_an_admin_message_and_changes_nothing(admin_client, settings):
+    settings.CURATION_MAX_BATCH = 1
+    rows = WidgetFactory.create_batch(2)
+    response = post_action(admin_client, "widget_check__selected", rows)
+    assert messages_of(response) == ["Widget check: Too many ids: 2; the limit is 1 per request"]
+    assert set(Widget.objects.values_list("widget_check_processing_status", flat=True)) == {None}
+
+
+def test_rerun_requeues_completed_rows(admin_client):
+    done = WidgetFactory(completed=True)
+    post_action(admin_client, "widget_check__selected", [done])
+    assert Widget.objects.get().widget_check_processing_status == "Completed"
+    post_action(admin_client, "widget_check__rerun", [done])
+    assert Widget.objects.get().widget_check_processing_status == "Queued"
+
+
+def test_retry_errors_of_class_asks_then_applies(admin_client):
+    a = WidgetFactory(errored=True)
+    b = WidgetFactory(errored=True, widget_check_error_class="timeout")
+    page = post_action(admin_client, "widget_check__retry_errors_of_class", [a, b])
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert '<option value="timeout">timeout (1)</option>' in content
+    assert '<option value="not_found">not_found (1)</option>' in content
+    response = post_action(admin_client, "widget_check__retry_errors_of_class", [a, b], apply="1", error_class="timeout")
+    assert response.status_code == 302
+    states = dict(Widget.objects.values_list("pk", "widget_check_processing_status"))
+    assert states == {a.pk: "Error", b.pk: "Queued"}
+
+
+def test_actions_need_the_change_permission(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    staff = django_user_model.objects.create_user(username="staff", password="pw-123456789", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_widget"))
+    client.force_login(staff)
+    WidgetFactory()
+    content = client.get(reverse(CHANGELIST)).content.decode()
+    assert "widget_check__selected" not in content
+
+
+def test_change_page_shows_history_and_read_only_statuses(admin_client):
+    w = WidgetFactory()
+    post_action(admin_client, "widget_check__maybe", [w])
+    post_action(admin_client, "widget_check__selected", [w])
+    content = admin_client.get(reverse("admin:testapp_widget_change", args=[w.pk])).content.decode()
+    assert "Status history" in content
+    assert "New → Maybe" in content and "Maybe → Selected" in content and "— → Queued" in content
+    assert 'name="widget_check_processing_status"' not in content, "statuses change only through actions"
+
+
+def test_operator_page_lists_every_workflow(admin_client):
+    WidgetFactory.create_batch(2, queued=True)
+    WidgetFactory(errored=True, widget_check_error_class="timeout")
+    response = admin_client.get(reverse("curation-operator"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'data-workflow="widget_check"' in content and 'data-workflow="widget_index"' in content
+    assert "timeout: 1" in content
+
+
+def test_operator_page_requires_staff(client, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("curation-operator"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_audit_trail_admin_is_read_only(admin_client):
+    w = WidgetFactory()
+    post_action(admin_client, "widget_check__maybe", [w])
+    event = CurationEvent.objects.get()
+    assert admin_client.get(reverse("admin:curation_curationevent_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:curation_curationevent_add")).status_code == 403
+    assert admin_client.post(reverse("admin:curation_curationevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert CurationEvent.objects.count() == 1
