@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "places",
     "pages",
     "contacts",
+    "scrapersky.sandbox",
 ]
 
 MIDDLEWARE = [

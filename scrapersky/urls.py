@@ -12,6 +12,9 @@ api_v3 = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="docs"),
     path("", include("curation.urls")),
+    path("", include("places.urls")),
+    path("", include("pages.urls")),
+    path("", include("contacts.urls")),
 ]
 
 urlpatterns = [

@@ -2,6 +2,7 @@
 so that the contract suite can create rows for any registered workflow."""
 from __future__ import annotations
 
+import importlib
 import uuid
 from datetime import timedelta
 
@@ -53,6 +54,13 @@ class WidgetFactory(factory.django.DjangoModelFactory):
 FACTORIES: dict[str, type[factory.django.DjangoModelFactory]] = {
     "testapp.Widget": WidgetFactory,
 }
+# Each app's factories module declares its own FACTORIES map (tests/<app>/factories.py).
+for _module in ("tests.places.factories", "tests.pages.factories", "tests.contacts.factories"):
+    try:
+        FACTORIES.update(importlib.import_module(_module).FACTORIES)
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
 
 
 def make_rows(workflow: Workflow, n: int = 1, **kwargs) -> list:
