@@ -15,7 +15,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 
-from django.db import connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
 
 from curation import services
 from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowPaused
@@ -24,6 +24,10 @@ from curation.workflow import Workflow
 logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
+
+# How long a worker keeps retrying a status write while the database is unreachable
+# (a restart or failover): the hook's work is done and must not be lost.
+DB_RETRY_SECONDS = 60.0
 
 
 def request_stop() -> None:
@@ -58,6 +62,22 @@ class RunReport:
         return asdict(self)
 
 
+def _with_db_retry(what: str, fn):
+    """Run a status write, retrying while the database is briefly unreachable."""
+    deadline = time.monotonic() + DB_RETRY_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            return fn()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            logger.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            connection.close_if_unusable_or_obsolete()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def _failure(exc: Exception) -> tuple[str, str, bool, float | None]:
     """(message, error class, retryable, retry_after) of a hook's exception."""
     if isinstance(exc, RetryableError):
@@ -85,11 +105,14 @@ class _Heartbeat(threading.Thread):
                     ids = list(self.active)
                 if not ids:
                     continue
-                kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=self.token)
+                try:
+                    kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=self.token)
+                except (OperationalError, InterfaceError) as exc:  # database restarting: beat again next time
+                    logger.warning("%s: heartbeat failed (%s); retrying", self.workflow.name, exc)
+                    connection.close_if_unusable_or_obsolete()
+                    continue
                 if kept < len(ids):
                     logger.warning("%s: lease lost for %d row(s) still running", self.workflow.name, len(ids) - kept)
-        except Exception:  # the fenced finish still protects the rows; say why the heartbeat stopped
-            logger.exception("%s: heartbeat failed", self.workflow.name)
         finally:
             connections.close_all()
 
@@ -100,9 +123,9 @@ def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: Ru
     try:
         hook(record=record)
     except WorkflowPaused as exc:
-        services.processing_release(
+        _with_db_retry("release", lambda: services.processing_release(
             workflow=workflow, ids=[pk], token=claim.token, delay_seconds=exc.retry_after or 60, note=f"Waiting: {exc.message}"
-        )
+        ))
         with lock:
             report.released += 1
         return exc.message
@@ -110,10 +133,10 @@ def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: Ru
         message, error_class, retryable, retry_after = _failure(exc)
         if error_class == ErrorClass.BUG:
             logger.exception("%s: hook failed on %s", workflow.name, pk)
-        outcome = services.processing_fail(
+        outcome = _with_db_retry("fail", lambda: services.processing_fail(
             workflow=workflow, pk=pk, token=claim.token, attempts=claim.attempts[pk],
             message=message, error_class=error_class, retryable=retryable, retry_after=retry_after,
-        )
+        ))
         with lock:
             if outcome.status == services.QUEUED:
                 report.retried += 1
@@ -123,7 +146,7 @@ def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: Ru
             else:
                 report.lost += 1
         return None
-    done = services.processing_complete(workflow=workflow, pk=pk, token=claim.token)
+    done = _with_db_retry("complete", lambda: services.processing_complete(workflow=workflow, pk=pk, token=claim.token))
     with lock:
         if done:
             report.completed += 1
@@ -205,9 +228,9 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
                 break
         if leftover:
             note = f"Waiting: {pause[0]}" if pause else ""
-            report.released += services.processing_release(
+            report.released += _with_db_retry("release", lambda: services.processing_release(
                 workflow=workflow, ids=leftover, token=claim.token, delay_seconds=60 if pause else 0, note=note
-            )
+            ))
         if pause:
             report.paused = pause[0]
 
@@ -230,13 +253,13 @@ def workflow_run(
     hook = hook or workflow.load_hook()
     report = RunReport(workflow=workflow.name)
     if rescue:
-        rescued = services.processing_rescue(workflow=workflow)
+        rescued = _with_db_retry("rescue", lambda: services.processing_rescue(workflow=workflow))
         report.rescued = rescued.requeued + rescued.errored
     me = worker_id()
     while not _stop.is_set() and time.monotonic() < deadline:
         if max_batches is not None and report.batches >= max_batches:
             break
-        claim = services.processing_claim(workflow=workflow, worker_id=me)
+        claim = _with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
         if not claim.ids:
             break
         report.batches += 1

@@ -37,3 +37,4 @@ def exception_handler(exc, context):
     view = context.get("view")
     logger.exception("unhandled error in %s", type(view).__name__ if view else "API", exc_info=exc)
     return Response({"detail": "Internal server error; it has been logged."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+

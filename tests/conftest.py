@@ -75,3 +75,13 @@ def _database_is_what_ci_asked_for(django_db_setup, django_db_blocker):
 
     if os.environ.get("REQUIRE_POSTGRES") and connection.vendor != "postgresql":
         pytest.exit(f"REQUIRE_POSTGRES is set but the tests run on {connection.vendor}", returncode=3)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Start real `manage.py` processes (qcluster, run_workflow) against the test database."""
+    from tests.support import Processes
+
+    procs = Processes(tmp_path)
+    yield procs
+    procs.stop_all()
