@@ -1,0 +1,182 @@
+"""Phone number helpers for contacts.extract: tel: links, structured values, visible text."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+import phonenumbers
+from phonenumbers import Leniency, NumberParseException, PhoneNumberMatcher, PhoneNumberType
+
+_TYPE_NAMES = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.UNKNOWN: "unknown",
+}
+
+# ccTLDs whose ISO region differs from the label, and ccTLDs mostly used as generic
+# (.io, .co, .ai, .tv, .me …) which say nothing about where the business is.
+_TLD_REGION = {"uk": "GB", **{tld: None for tld in (
+    "eu su ac io co ai tv me fm gg ly to ws cc sh la so vc gl ms nu tk cx im ag bz"
+).split()}}
+_SUPPORTED = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def number_type_name(number: phonenumbers.PhoneNumber) -> str:
+    return _TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
+
+
+def region_from_host(host: str | None) -> str | None:
+    """``firma.de`` → ``DE``, ``shop.co.uk`` → ``GB``; None for generic TLDs (.com, .io …)."""
+    if not host:
+        return None
+    tld = host.lower().rstrip(".").rsplit(".", 1)[-1]
+    if len(tld) != 2:
+        return None
+    region = _TLD_REGION.get(tld, tld.upper())
+    return region if region in _SUPPORTED else None
+
+
+def region_from_lang(lang: str | None) -> str | None:
+    """``de-DE`` / ``en_GB`` → ``DE`` / ``GB`` (only a region subtag counts)."""
+    if not lang:
+        return None
+    m = re.match(r"^[a-zA-Z]{2,3}[-_]([a-zA-Z]{2})\b", lang.strip())
+    if not m:
+        return None
+    region = m.group(1).upper()
+    return "GB" if region == "UK" else (region if region in _SUPPORTED else None)
+
+
+def parse_structured(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """A number from a tel: link or a JSON-LD/microdata/vCard value (certain sources)."""
+    value = unquote(raw).strip()
+    if value.lower().startswith(("tel:", "callto:", "phone:")):
+        value = value.split(":", 1)[1]
+    value = value.split(";", 1)[0].split("?", 1)[0].strip()  # tel:+49…;ext=12 / ?call
+    if not value:
+        return None
+    compact = re.sub(r"[\s().\-/]", "", value)
+    if compact.startswith("00"):
+        value = "+" + compact[2:]
+    if not value.startswith("+") and region is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, None if value.startswith("+") else region)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+# Labels that make a digit group something other than a phone number.
+_BAD_CONTEXT = re.compile(
+    r"(?:\b(?:iban|bic|swift|ust|vat|fiscal\w*|codice|c\.f\.|cod\.|mwst|steuer|tax|siret|siren|tva|cif|nif|p\.\s?iva|partita|kvk|btw|"
+    r"rcs|hrb|hra|handelsregister|register|order|bestell|rechnung|invoice|factur|tracking|sendung|"
+    r"kunden|customer|artikel|article|sku|isbn|ean|gtin|konto|account|blz|plz|zip|postcode|postfach|"
+    r"p\.?\s?o\.?\s?box|nr|no|nº|ref|id|serial|lot|charge|aktenzeichen|az|capital|kapital|"
+    r"eur|usd|chf|gbp)[\w.\-]*|[#€$£¥]|n[°º])\W*$",
+    re.IGNORECASE,
+)
+_PHONE_LABEL = re.compile(
+    r"(?:tel|phone|fon|handy|mobil|mobile|cell|ruf|appel|portable|t[ée]l[ée]phone|tel[ée]fono|"
+    r"m[óo]vil|cellulare|telefoon|mob|call|hotline|whatsapp)[\w.\- /]{0,14}:?\W*$",
+    re.IGNORECASE,
+)
+_FAX = re.compile(r"fax", re.IGNORECASE)
+_TELEFAX = re.compile(r"tele-?fax", re.IGNORECASE)
+_AFTER_BAD = re.compile(r"^\s*(?:[€$£¥%]|eur\b|usd\b|chf\b|gbp\b|,-|,\d\d\b|kg\b|km\b|m²|qm\b|stk\b)", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))\b"
+)
+_TIME = re.compile(r"\d{1,2}[:h]\d{2}")
+_HINT = re.compile(r"\d(?:[\s().\-/]{0,3}\d){5}")
+_LAST_DIGIT = re.compile(r"\d(?=\D*$)")
+
+
+_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{4,26}\d")
+
+
+def _matches(line: str, region: str | None):
+    """Run the matcher only on small windows around digit runs (prose is skipped:
+    the matcher's per-candidate parsing is the expensive part)."""
+    windows: list[list[int]] = []
+    for cand in _CANDIDATE.finditer(line):
+        digits = sum(c.isdigit() for c in cand.group(0))
+        if digits < 6 or digits > 17:
+            continue
+        cs, ce = cand.start(), cand.end()
+        if (cs and line[cs - 1] in ":,." and cs > 1 and line[cs - 2].isdigit()) or (line[ce:ce + 1] in (":", ",") and line[ce + 1:ce + 2].isdigit()):
+            continue  # tail of a time (17:00 2024), price or decimal
+        ws, we = max(0, cand.start() - 1), min(len(line), cand.end() + 1)
+        if windows and ws <= windows[-1][1]:
+            windows[-1][1] = we
+        else:
+            windows.append([ws, we])
+    for ws, we in windows:
+        for match in PhoneNumberMatcher(line[ws:we], region, leniency=Leniency.VALID):
+            yield match, ws + match.start, ws + match.end
+
+
+_VANITY = re.compile(
+    r"(?<![\w+])(?:\+?1[-.\s]?)?\(?8(?:00|33|44|55|66|77|88)\)?[-.\s]?[A-Z0-9]{3}[-.\s]?[A-Z0-9]{4}(?!\w)"
+)
+_NANP = frozenset({"US", "CA"})
+
+
+def _vanity(line: str, region: str | None):
+    """North American toll-free vanity numbers (1-800-FLOWERS): the matcher skips letters."""
+    for m in _VANITY.finditer(line):
+        raw = m.group(0)
+        if not any(c.isalpha() for c in raw) or (region not in _NANP and not raw.lstrip("(").startswith(("+1", "1"))):
+            continue
+        try:
+            number = phonenumbers.parse(raw, "US")
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            yield raw.strip(), number
+
+
+def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phonenumbers.PhoneNumber]]:
+    """``(raw, number)`` for valid phone numbers written in visible text.
+
+    Lines without six digits in a row (allowing separators) are skipped before
+    the (comparatively slow) matcher runs. Matches that are dates, times,
+    prices, parts of longer digit runs, or labelled as IBAN/VAT/order/fax
+    numbers are dropped.
+    """
+    for line in text.split("\n"):
+        if "8" in line and (region in _NANP or "1" in line):
+            yield from _vanity(line, region)
+        if not _HINT.search(line):
+            continue
+        for match, start, end in _matches(line, region):
+            raw = match.raw_string
+            if _DATE.search(raw) or _TIME.search(raw):
+                continue
+            before = line[max(0, start - 40):start]
+            m = _LAST_DIGIT.search(before)
+            label = before[m.end():] if m else before
+            phone_label = _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
+            if _FAX.search(label) and not phone_label:
+                continue  # a fax line is not a contact phone
+            if not phone_label and _BAD_CONTEXT.search(label):
+                continue
+            # glued to a longer digit/letter run (IBAN, tracking ids, "DE89 3704 …")
+            if before[-1:].isalnum() or (len(before) >= 2 and before[-1] in " -./" and before[-2].isdigit()):
+                continue
+            after = line[end:end + 12]
+            if after[:1].isalnum() or (len(after) >= 2 and after[0] in " -./" and after[1].isdigit()):
+                continue
+            if _AFTER_BAD.match(after):
+                continue
+            yield raw.strip(), match.number

@@ -1,0 +1,406 @@
+"""Structured contact markup for contacts.extract: JSON-LD, microdata, hCard, team pages.
+
+Everything here returns plain tuples; ``contacts.extract`` validates, classifies
+and deduplicates them. No recursion over the document (deep pages are safe).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+# --- visible text ------------------------------------------------------------------
+
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "select"})
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br dd details dialog div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody "
+    "td tfoot th thead tr ul option button label title caption center a img input textarea".split()
+)
+
+
+def collect_text(root, max_chars: int) -> str:
+    """Visible text of ``root`` in one iterative pass; blocks separated by newlines.
+
+    Longer text is cut to ``max_chars``: the first three quarters and the last
+    quarter of the budget are kept, so footers of huge pages are still scanned.
+    """
+    parts: list[str] = []
+    size = 0
+    skip = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):  # comment / processing instruction: only its tail
+            if event == "end" and skip == 0 and el.tail:
+                parts.append(el.tail)
+                size += len(el.tail)
+        elif event == "start":
+            if tag in SKIP_TAGS:
+                skip += 1
+            elif skip == 0:
+                if tag in BLOCK_TAGS:
+                    parts.append("\n")
+                if el.text:
+                    parts.append(el.text)
+                    size += len(el.text)
+        else:
+            if tag in SKIP_TAGS:
+                skip -= 1
+            elif skip == 0 and tag in BLOCK_TAGS:
+                parts.append("\n")
+            if skip == 0 and el.tail and el is not root:
+                parts.append(el.tail)
+                size += len(el.tail)
+    text = "".join(parts)
+    if len(text) > max_chars:
+        tail = max_chars // 4
+        text = text[: max_chars - tail] + "\n" + (text[-tail:] if tail else "")
+    return text
+
+
+_WS = re.compile(r"\s+")
+
+
+def clean(value) -> str | None:
+    """A short human string from a JSON/markup value (str, list, {"name": …})."""
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    if not isinstance(value, str):
+        return None
+    value = _WS.sub(" ", value).strip()
+    return value[:200] or None
+
+
+def as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass
+class Structured:
+    """Raw findings: (value, method, name, title) tuples and person tuples."""
+
+    emails: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    phones: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    socials: list[tuple[str, str]] = field(default_factory=list)
+    # (name, title, email, phone, method, confidence)
+    people: list[tuple[str, str | None, str | None, str | None, str, float]] = field(default_factory=list)
+
+    def add_entity(self, method, person_conf, is_person, name, title, emails, phones, same_as):
+        emails = [e for e in (clean(x) for x in emails) if e]
+        phones = [p for p in (clean(x) for x in phones) if p]
+        pname = name if is_person else None
+        ptitle = title if is_person else None
+        for e in emails:
+            self.emails.append((e, method, pname, ptitle))
+        for p in phones:
+            self.phones.append((p, method, pname, ptitle))
+        for s in same_as:
+            if isinstance(s, str):
+                self.socials.append((s.strip(), method))
+        if is_person and name:
+            self.people.append((name, title, emails[0] if emails else None,
+                                phones[0] if phones else None, method, person_conf))
+
+
+# --- JSON-LD -----------------------------------------------------------------------
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_JSONLD_MAX_NODES = 5000
+
+
+def _loads(text: str):
+    text = text.strip()
+    for prefix, suffix in (("<!--", "-->"), ("//<![CDATA[", "//]]>"), ("<![CDATA[", "]]>")):
+        if text.startswith(prefix) and text.endswith(suffix):
+            text = text[len(prefix):-len(suffix)].strip()
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
+    except ValueError:
+        return None
+
+
+def _types(node: dict) -> set[str]:
+    out = set()
+    for t in as_list(node.get("@type")):
+        if isinstance(t, str):
+            out.add(t.rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower())
+    return out
+
+
+def _person_name(node: dict) -> str | None:
+    name = clean(node.get("name"))
+    if not name:
+        parts = [clean(node.get("givenName")), clean(node.get("familyName"))]
+        name = " ".join(p for p in parts if p) or None
+    return name
+
+
+def jsonld(root, out: Structured, unparsed: list[str]) -> None:
+    for script in root.iter("script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
+        data = _loads(script.text or "")
+        if data is None:
+            unparsed.append(script.text or "")
+            continue
+        stack = [data]
+        seen = 0
+        while stack and seen < _JSONLD_MAX_NODES:
+            node = stack.pop()
+            seen += 1
+            if isinstance(node, list):
+                stack.extend(reversed(node))
+                continue
+            if not isinstance(node, dict):
+                continue
+            types = _types(node)
+            is_person = "person" in types
+            emails = as_list(node.get("email"))
+            phones = as_list(node.get("telephone"))
+            same_as = [s for s in as_list(node.get("sameAs")) if isinstance(s, str)]
+            url = node.get("url")
+            if isinstance(url, str):
+                same_as.append(url)
+            name = _person_name(node) if is_person else None
+            title = clean(node.get("jobTitle")) if is_person else None
+            if emails or phones or same_as or (is_person and name):
+                out.add_entity("jsonld", 0.95, is_person, name, title, emails, phones, same_as)
+            for key, value in node.items():
+                if key != "@context" and isinstance(value, (dict, list)):
+                    stack.append(value)
+
+
+# --- microdata ---------------------------------------------------------------------
+
+_MAX_ANCESTORS = 200
+
+
+def _itemprop_value(el) -> str:
+    tag = el.tag
+    if tag == "meta":
+        return el.get("content") or ""
+    if tag in ("a", "link", "area"):
+        return el.get("href") or ""
+    if tag in ("img", "audio", "video", "source", "embed", "iframe"):
+        return el.get("src") or ""
+    if tag == "time":
+        return el.get("datetime") or el.text_content()
+    if tag in ("data", "meter"):
+        return el.get("value") or ""
+    return el.text_content()[:500]
+
+
+def microdata(root, out: Structured) -> None:
+    scopes: dict = {}
+    for el in root.xpath("//*[@itemprop]"):
+        owner = None
+        for i, anc in enumerate(el.iterancestors()):
+            if anc.get("itemscope") is not None:
+                owner = anc
+                break
+            if i > _MAX_ANCESTORS:
+                break
+        if owner is None:
+            continue
+        props = scopes.setdefault(owner, {})
+        for prop in (el.get("itemprop") or "").split():
+            props.setdefault(prop.rsplit("/", 1)[-1], []).append(_itemprop_value(el))
+    for scope, props in scopes.items():
+        itemtype = (scope.get("itemtype") or "").lower()
+        is_person = itemtype.rstrip("/").endswith("person")
+        name = clean(props.get("name")) if is_person else None
+        if is_person and not name:
+            parts = [clean(props.get("givenName")), clean(props.get("familyName"))]
+            name = " ".join(p for p in parts if p) or None
+        title = clean(props.get("jobTitle")) if is_person else None
+        emails = [e.split(":", 1)[1] if e.lower().startswith("mailto:") else e for e in props.get("email", [])]
+        same_as = props.get("sameAs", []) + props.get("url", [])
+        out.add_entity("microdata", 0.9, is_person, name, title, emails, props.get("telephone", []), same_as)
+
+
+# --- hCard / h-card ----------------------------------------------------------------
+
+def _has_class(names: Iterable[str]) -> str:
+    return " or ".join(f"contains(concat(' ', normalize-space(@class), ' '), ' {n} ')" for n in names)
+
+
+_VCARD_XPATH = etree.XPath(f"//*[{_has_class(('vcard', 'h-card'))}]")
+_FN_XPATH = etree.XPath(f".//*[{_has_class(('fn', 'p-name'))}]")
+_TITLE_XPATH = etree.XPath(f".//*[{_has_class(('title', 'p-job-title', 'role', 'p-role'))}]")
+_ORG_XPATH = etree.XPath(f".//*[{_has_class(('org', 'p-org'))}]")
+_EMAIL_XPATH = etree.XPath(f".//*[{_has_class(('email', 'u-email'))}]")
+_TEL_XPATH = etree.XPath(f".//*[{_has_class(('tel', 'p-tel'))}]")
+_VALUE_XPATH = etree.XPath(f".//*[{_has_class(('value',))}]")
+_TEL_PREFIX = re.compile(r"^[^+\d(]*")
+
+
+def _first_text(nodes) -> str | None:
+    for node in nodes:
+        text = clean(node.text_content())
+        if text:
+            return text
+    return None
+
+
+def vcards(root, out: Structured) -> None:
+    for card in _VCARD_XPATH(root):
+        name = _first_text(_FN_XPATH(card))
+        org = _first_text(_ORG_XPATH(card))
+        title = _first_text(_TITLE_XPATH(card))
+        is_person = bool(name) and name != org and "org" not in (
+            (_FN_XPATH(card)[0].get("class") or "").split() if _FN_XPATH(card) else []
+        )
+        emails, phones = [], []
+        for el in _EMAIL_XPATH(card):
+            href = el.get("href") or ""
+            emails.append(href.split("?", 1)[0] if href.lower().startswith("mailto:") else el.text_content())
+        for el in _TEL_XPATH(card):
+            href = el.get("href") or ""
+            if href.lower().startswith("tel:"):
+                phones.append(href)
+                continue
+            value = _VALUE_XPATH(el)
+            text = value[0].text_content() if value else el.text_content()
+            phones.append(_TEL_PREFIX.sub("", text.strip()))
+        out.add_entity("vcard", 0.9, is_person, name if is_person else None, title, emails, phones, [])
+
+
+# --- team pages --------------------------------------------------------------------
+
+_UP = "A-ZÀ-ÖØ-ÞČŠŽŁŚŻ"
+_LO = "a-zà-öø-ÿßčšžłśżćńę'’"
+_PART = f"(?:Mc|Mac|O['’]|D['’])?[{_UP}][{_LO}]+"  # McDonald, O'Neil, D'Angelo
+_WORD = f"{_PART}(?:-{_PART})?"
+_NAME_RE = re.compile(
+    r"^(?:(?:Dr|Prof|Dipl|Ing|Mag|Mr|Mrs|Ms|Herr|Frau|Mme|Sr|Sra|Dott|Dott\.ssa|Ir|Drs|Mr\.?)\.?(?:-[A-Za-z]+\.?)?\s+)*"
+    f"{_WORD}(?:\\s+(?:(?:von|van|de|der|den|da|di|del|della|du|la|le|zu|ten|ter|y|dos|das|vom)\\s+)*{_WORD}){{1,3}}$"
+)
+_NOT_NAME_WORDS = frozenset(
+    """contact us our about team services service unsere unser unsere leistungen kontakt über uber
+    impressum datenschutz home news welcome willkommen öffnungszeiten opening hours address adresse
+    anfahrt career careers karriere jobs nous contactez notre équipe equipe nuestro equipo contacto
+    sobre nosotros chi siamo contatti il nostro ons over onze openingstijden get in touch follow
+    newsletter privacy policy terms shop blog menu cart login more read view all call email mail
+    phone telefon fax the and und et y e en und our my your ihr ihre wir we meet lernen sie
+    standort location locations praxis kanzlei restaurant hotel firma company gmbh ag kg ltd inc llc
+    sarl sas srl bv office büro mehr weitere termin appointment book buchen reservieren preise prices
+    angebot angebote products produkte support hilfe help faq downloads referenzen projekte projects
+    partner partners presse press aktuelles events veranstaltungen galerie gallery video videos
+    berlin münchen hamburg köln frankfurt paris london madrid rom roma milano amsterdam wien zürich
+    street straße strasse montag dienstag mittwoch donnerstag freitag samstag sonntag monday tuesday
+    wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche
+    geschäftsführung management leitung vorstand founders gründer""".split()
+)
+_JOB_WORDS = re.compile(
+    r"(?:ceo|cto|cfo|coo|cmo|founder|gründer|fondat|inhaber|owner|geschäftsführ|managing|manager|"
+    r"director|direktor|directeur|directrice|direttore|directora|head|leiter|leitung|lead|partner|"
+    r"president|präsident|vice|chair|officer|assistant|assistenz|assistent|consultant|berater|"
+    r"engineer|ingenieur|developer|entwickler|designer|architect|architekt|sales|vertrieb|verkauf|"
+    r"marketing|account|buchhalt|accountant|steuerberater|rechtsanwalt|anwalt|attorney|lawyer|"
+    r"notar|avocat|abogad|avvocat|advocaat|arzt|ärztin|zahnarzt|doctor|médecin|medico|médico|"
+    r"therap|dentist|nurse|pfleg|secretary|sekretär|sekretariat|secrétaire|segretari|office|"
+    r"coordinator|koordinator|specialist|spezialist|expert|agent|broker|makler|chef|koch|cook|"
+    r"gérant|gerente|responsable|responsabile|socio|socia|titolare|eigenaar|directie|medewerker|"
+    r"mitarbeiter|angestellt|employee|associate|analyst|administrat|verwaltung|empfang|reception|"
+    r"recepcion|accueil|technician|techniker|meister|azubi|trainee|intern|praktikant|"
+    r"projekt|project|product|produkt|customer|kunden|support|service|hr\b|personal|recruit|"
+    r"editor|redakt|photograph|fotograf|teacher|lehrer|trainer|coach|beraterin|ingénieur|"
+    r"commercial|comercial|commerciale|amministrat|contable|comptable|boekhoud|vendedor|venditore)",
+    re.IGNORECASE,
+)
+_HEADING_XPATH = etree.XPath(
+    "//h2|//h3|//h4|//h5|//h6|//strong|//b|//dt|"
+    f"//*[{_has_class(('name', 'team-name', 'member-name', 'person-name', 'staff-name'))}]"
+)
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}")
+_SEGMENT_MAX_SIBLINGS = 6
+_SEGMENT_MAX_CHARS = 600
+
+
+def looks_like_name(text: str) -> bool:
+    if not 4 <= len(text) <= 60 or not _NAME_RE.match(text):
+        return False
+    words = [w.lower().strip(".") for w in text.split()]
+    return not any(w in _NOT_NAME_WORDS for w in words)
+
+
+def _looks_like_title(line: str) -> bool:
+    return (
+        2 <= len(line) <= 80
+        and len(line.split()) <= 8
+        and "@" not in line
+        and sum(c.isdigit() for c in line) <= 2
+        and not line.endswith((".", "!", "?", ":"))
+    )
+
+
+def _segment(h) -> list:
+    """The heading's following siblings up to the next sibling of the same tag."""
+    node = h
+    for _ in range(3):  # <div class=name><h3>…</h3></div><div class=role>…</div>
+        parent = node.getparent()
+        if node.getnext() is not None or parent is None or len(parent) != 1 or parent.tag in ("body", "html"):
+            break
+        node = parent
+    seg = []
+    for sib in node.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        if sib.tag == node.tag or len(seg) >= _SEGMENT_MAX_SIBLINGS:
+            break
+        seg.append(sib)
+    return [node, *seg]
+
+
+def team_members(root, out: Structured) -> None:
+    seen: set = set()
+    for h in _HEADING_XPATH(root):
+        if not isinstance(h.tag, str) or h in seen:
+            continue
+        name = clean(h.text_content())
+        if not name or not looks_like_name(name):
+            continue
+        seg = _segment(h)
+        seen.update(seg)
+        head = seg[0]
+        lines: list[str] = []
+        if head.tail and head.tail.strip():
+            lines.append(head.tail)
+        for el in seg[1:]:
+            lines.append(collect_text(el, _SEGMENT_MAX_CHARS))
+            if el.tail:
+                lines.append(el.tail)
+        text = "\n".join(lines)[:_SEGMENT_MAX_CHARS]
+        # the head may hold the title itself: <div><h3>Name</h3><p>Title</p></div> climbed into node
+        if head is not h:
+            text = collect_text(head, _SEGMENT_MAX_CHARS).replace(name, "", 1) + "\n" + text
+        rows = [r.strip(" \t|,–-·•") for r in text.split("\n")]
+        rows = [r for r in rows if r]
+        emails, phones = [], []
+        for el in seg:
+            for a in el.iter("a"):
+                href = (a.get("href") or "").strip()
+                low = href.lower()
+                if low.startswith("mailto:"):
+                    emails.append(href.split("?", 1)[0])
+                elif low.startswith("tel:"):
+                    phones.append(href)
+        emails.extend(_EMAIL_IN_TEXT.findall(text))
+        title = None
+        if rows and _looks_like_title(rows[0]):
+            if _JOB_WORDS.search(rows[0]) or ((emails or phones) and not looks_like_name(rows[0])):
+                title = rows[0]
+        if title is None:
+            continue
+        out.add_entity("team_pattern", 0.6, True, name, title, emails[:1], phones[:1], [])
