@@ -70,8 +70,8 @@ FETCH_ALLOW_PRIVATE = _env_list("FETCH_ALLOW_PRIVATE", ["127.0.0.0/8", "::1/128"
 FETCH_HOST_MAP = _env_map("FETCH_HOST_MAP", {"*": f"127.0.0.1:{SANDBOX_WEBSITES_PORT}"} if _SANDBOX_ENABLED else {})
 # Simultaneous requests per host name, process-wide.
 FETCH_PER_HOST_CONCURRENCY = _env_int("FETCH_PER_HOST_CONCURRENCY", 2)
-# Minimum seconds between the starts of two requests to the same host (production: 0.5 or more).
-FETCH_PER_HOST_DELAY = _env_float("FETCH_PER_HOST_DELAY", 0.0)
+# Minimum seconds between the starts of two requests to the same host (0.5 by default, 0 against the sandbox).
+FETCH_PER_HOST_DELAY = _env_float("FETCH_PER_HOST_DELAY", 0.0 if _SANDBOX_ENABLED else 0.5)
 # Seconds a host's robots.txt stays cached.
 FETCH_ROBOTS_TTL = _env_int("FETCH_ROBOTS_TTL", 3600)
 # Byte cap of a downloaded sitemap file (compressed size on the wire).

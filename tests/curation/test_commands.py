@@ -48,8 +48,11 @@ def test_workflow_status_prints_the_operator_table():
 
 
 def test_sync_schedules_and_rescue_leases():
-    assert "4 created" in run("sync_schedules")
-    assert "0 created, 0 updated, 4 unchanged" in run("sync_schedules")
+    from curation import registry
+
+    n = 2 * len(registry.all_workflows())
+    assert f"{n} created" in run("sync_schedules")
+    assert f"0 created, 0 updated, {n} unchanged" in run("sync_schedules")
     WidgetFactory(stuck=True)
     assert "widget_check: 1 requeued, 0 errored" in run("rescue_leases", "widget_check")
     with pytest.raises(CommandError):

@@ -6,7 +6,7 @@ from curation.fields import BaseModel, workflow_constraints, workflow_fields, wo
 
 class Widget(workflow_fields("widget_check"), workflow_fields("widget_index", curation=False), BaseModel):
     name = models.CharField(max_length=100)
-    # What the test hook does: ok | retry | permanent | bug | pause | sleep:<seconds> | retry_after:<seconds>
+    # What the test hook does: noop | ok | retry | permanent | bug | pause | sleep:<seconds> | retry_after:<seconds>
     behaviour = models.CharField(max_length=40, default="ok")
 
     class Meta:

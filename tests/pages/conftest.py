@@ -1,0 +1,53 @@
+"""Fixtures of the pages tests: the website sandbox over real HTTP on loopback."""
+import pytest
+from django.test import override_settings
+
+from pages import fetch as fetch_module
+from scrapersky.sandbox.server import serve_in_thread
+from scrapersky.sandbox.websites import make_app
+
+
+@pytest.fixture(scope="session")
+def websites_server():
+    app = make_app()
+    server = serve_in_thread(app)
+    server.app = app
+    yield server
+    server.stop()
+
+
+def sandbox_settings(server, **extra):
+    """Settings that route every host to the sandbox and allow loopback (what the dev sandbox does)."""
+    values = {
+        "FETCH_HOST_MAP": {"*": f"127.0.0.1:{server.port}"},
+        "FETCH_ALLOW_PRIVATE": ["127.0.0.0/8", "::1/128"],
+        "FETCH_PER_HOST_DELAY": 0.0,
+        "FETCH_PER_HOST_CONCURRENCY": 2,
+        "FETCH_CONNECT_TIMEOUT": 2,
+        "FETCH_READ_TIMEOUT": 5,
+        "FETCH_TOTAL_TIMEOUT": 10,
+    }
+    values.update(extra)
+    return override_settings(**values)
+
+
+@pytest.fixture
+def sandbox(websites_server):
+    """Route all hosts to the sandbox for the duration of a test; caches are cleared around it."""
+    fetch_module.clear_caches()
+    with sandbox_settings(websites_server):
+        yield websites_server
+    fetch_module.clear_caches()
+
+
+@pytest.fixture
+def configure(websites_server):
+    """configure(**settings) -> a context manager with the sandbox settings plus overrides."""
+    fetch_module.clear_caches()
+
+    def make(**extra):
+        fetch_module.clear_caches()
+        return sandbox_settings(websites_server, **extra)
+
+    yield make
+    fetch_module.clear_caches()
