@@ -90,23 +90,28 @@ def _failure(exc: Exception) -> tuple[str, str, bool, float | None]:
 
 
 class _Heartbeat(threading.Thread):
-    """Extends the lease of in-flight rows every lease/3 seconds."""
+    """Extends the lease of the current batch's in-flight rows every lease/3 seconds."""
 
-    def __init__(self, workflow: Workflow, token, active: set, lock: threading.Lock):
+    def __init__(self, workflow: Workflow):
         super().__init__(name=f"heartbeat:{workflow.name}", daemon=True)
-        self.workflow, self.token, self.active, self.lock = workflow, token, active, lock
+        self.workflow = workflow
+        self.batch = None  # (token, active ids, lock) of the batch being run
         self.done = threading.Event()
 
     def run(self) -> None:
         interval = max(self.workflow.lease_seconds / 3, 0.05)
         try:
             while not self.done.wait(interval):
-                with self.lock:
-                    ids = list(self.active)
+                batch = self.batch
+                if batch is None:
+                    continue
+                token, active, lock = batch
+                with lock:
+                    ids = list(active)
                 if not ids:
                     continue
                 try:
-                    kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=self.token)
+                    kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=token)
                 except (OperationalError, InterfaceError) as exc:  # database restarting: beat again next time
                     logger.warning("%s: heartbeat failed (%s); retrying", self.workflow.name, exc)
                     connection.close_if_unusable_or_obsolete()
@@ -117,8 +122,48 @@ class _Heartbeat(threading.Thread):
             connections.close_all()
 
 
-def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: RunReport, lock: threading.Lock) -> str | None:
-    """Run the hook on one claimed row and finish it. Returns a pause message, if the hook paused the workflow."""
+class _Pool:
+    """Hook threads that live for a whole run, so each opens one database connection, not one per batch."""
+
+    def __init__(self, size: int, name: str):
+        self.tasks: "queue.Queue" = queue.Queue()
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._main, name=f"hook:{name}:{i}", daemon=True) for i in range(size)]
+        for thread in self.threads:
+            thread.start()
+
+    def _main(self) -> None:
+        try:
+            while True:
+                fn = self.tasks.get()
+                try:
+                    if fn is None:
+                        return
+                    fn()
+                except Exception as exc:  # a database failure past its retries: the main thread re-raises it
+                    self.errors.append(exc)
+                finally:
+                    self.tasks.task_done()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def run(self, fn) -> None:
+        for _ in self.threads:
+            self.tasks.put(fn)
+        self.tasks.join()
+        if self.errors:
+            raise self.errors.pop(0)
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.tasks.put(None)
+        for thread in self.threads:
+            thread.join()
+
+
+def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: RunReport, lock: threading.Lock):
+    """Run the hook on one claimed row. Failures are written at once; returns a pause message,
+    `_SUCCESS` (completion written by the batch's next flush) or None."""
     pk = record.pk
     try:
         hook(record=record)
@@ -146,17 +191,18 @@ def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: Ru
             else:
                 report.lost += 1
         return None
-    done = _with_db_retry("complete", lambda: services.processing_complete(workflow=workflow, pk=pk, token=claim.token))
-    with lock:
-        if done:
-            report.completed += 1
-        else:
-            report.lost += 1
-            logger.warning("%s: %s finished after its lease was lost; result kept, status left as is", workflow.name, pk)
-    return None
+    return _SUCCESS
 
 
-def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunReport, deadline: float) -> None:
+# Returned by _run_one for a hook that succeeded: its completion is written with
+# the next flush (one UPDATE for many rows).
+_SUCCESS = object()
+FLUSH_ROWS = 50
+FLUSH_SECONDS = 0.5
+
+
+def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunReport, deadline: float,
+               pool: _Pool | None, heartbeat: _Heartbeat | None) -> None:
     records = workflow.model_class.objects.in_bulk(claim.ids)
     pending: "queue.Queue" = queue.Queue()
     for pk in claim.ids:
@@ -165,6 +211,23 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
     active: set = set(claim.ids)
     unstarted: list = []
     pause: list[str] = []
+    succeeded: list = []
+    last_flush = [time.monotonic()]
+
+    def flush(force: bool = False) -> None:
+        with lock:
+            due = len(succeeded) >= FLUSH_ROWS or time.monotonic() - last_flush[0] >= FLUSH_SECONDS
+            if not succeeded or not (force or due):
+                return
+            ids = succeeded[:]
+            succeeded.clear()
+            last_flush[0] = time.monotonic()
+        done = _with_db_retry("complete", lambda: services.processing_complete_many(workflow=workflow, ids=ids, token=claim.token))
+        with lock:
+            report.completed += done
+            report.lost += len(ids) - done
+        if done < len(ids):
+            logger.warning("%s: %d row(s) finished after their lease was lost; status left as is", workflow.name, len(ids) - done)
 
     def should_stop() -> bool:
         return _stop.is_set() or bool(pause) or time.monotonic() > deadline
@@ -185,39 +248,28 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
                     active.discard(pk)
                 continue
             try:
-                paused = _run_one(workflow, claim, record, hook, report, lock)
+                outcome = _run_one(workflow, claim, record, hook, report, lock)
             finally:
                 with lock:
                     active.discard(pk)
-            if paused:
-                pause.append(paused)
+            if outcome is _SUCCESS:
+                with lock:
+                    succeeded.append(pk)
+                flush()
+            elif outcome:
+                pause.append(outcome)
 
-    def thread_main() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    # Threads and the heartbeat need their own connections, which only see
-    # committed rows: inside an outer transaction (a test) everything runs inline.
-    inline = connection.in_atomic_block
-    threads = 1 if inline or connection.vendor == "sqlite" else max(1, workflow.concurrency)
-    heartbeat = None if inline else _Heartbeat(workflow, claim.token, active, lock)
     if heartbeat:
-        heartbeat.start()
+        heartbeat.batch = (claim.token, active, lock)
     try:
-        if threads == 1:
+        if pool is None:
             work()
         else:
-            pool = [threading.Thread(target=thread_main, name=f"hook:{workflow.name}:{i}", daemon=True) for i in range(threads)]
-            for thread in pool:
-                thread.start()
-            for thread in pool:
-                thread.join()
+            pool.run(work)
     finally:
+        flush(force=True)
         if heartbeat:
-            heartbeat.done.set()
-            heartbeat.join()
+            heartbeat.batch = None
         # Rows claimed but never started (stop, time budget, pause, or a timeout
         # raised out of the hook) go back to the queue at once, not after the lease.
         leftover = list(unstarted)
@@ -256,17 +308,34 @@ def workflow_run(
         rescued = _with_db_retry("rescue", lambda: services.processing_rescue(workflow=workflow))
         report.rescued = rescued.requeued + rescued.errored
     me = worker_id()
-    while not _stop.is_set() and time.monotonic() < deadline:
-        if max_batches is not None and report.batches >= max_batches:
-            break
-        claim = _with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
-        if not claim.ids:
-            break
-        report.batches += 1
-        report.claimed += len(claim.ids)
-        _run_batch(workflow, claim, hook, report, deadline)
-        if report.paused:
-            break
+    # Threads and the heartbeat need their own connections, which only see
+    # committed rows: inside an outer transaction (a test) everything runs inline.
+    inline = connection.in_atomic_block
+    threads = 1 if inline or connection.vendor == "sqlite" else max(1, workflow.concurrency)
+    pool = heartbeat = None
+    try:
+        while not _stop.is_set() and time.monotonic() < deadline:
+            if max_batches is not None and report.batches >= max_batches:
+                break
+            claim = _with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
+            if not claim.ids:
+                break
+            if threads > 1 and pool is None:
+                pool = _Pool(threads, workflow.name)
+            if not inline and heartbeat is None:
+                heartbeat = _Heartbeat(workflow)
+                heartbeat.start()
+            report.batches += 1
+            report.claimed += len(claim.ids)
+            _run_batch(workflow, claim, hook, report, deadline, pool, heartbeat)
+            if report.paused:
+                break
+    finally:
+        if heartbeat:
+            heartbeat.done.set()
+            heartbeat.join()
+        if pool:
+            pool.close()
     report.seconds = round(time.monotonic() - started, 3)
     if report.claimed:
         logger.info(

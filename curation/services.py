@@ -400,6 +400,9 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
     due = Q(**{workflow.status_field: QUEUED}) & (
         Q(**{f"{workflow.f('available_at')}__lte": now}) | Q(**{f"{workflow.f('available_at')}__isnull": True})
     )
+    if connection.vendor == "postgresql":
+        attempts = _claim_postgres(workflow, now=now, limit=limit, token=token, lease_until=lease_until, worker_id=worker_id)
+        return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until)
     with transaction.atomic():
         ids = list(
             model.objects.filter(due)
@@ -425,6 +428,35 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
     return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until)
 
 
+def _claim_postgres(workflow: Workflow, *, now, limit, token, lease_until, worker_id) -> dict:
+    """The claim as one statement: pick due rows with SKIP LOCKED and mark them, RETURNING their attempts."""
+    meta = workflow.model_class._meta
+    q = connection.ops.quote_name
+
+    def col(name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    table, pk = q(meta.db_table), q(meta.pk.column)
+    status, available, attempts = col(workflow.status_field), col(workflow.f("available_at")), col(workflow.f("attempts"))
+    sql = f"""
+        WITH picked AS (
+            SELECT {pk} FROM {table}
+            WHERE {status} = %s AND ({available} <= %s OR {available} IS NULL)
+            ORDER BY {available}, {pk}
+            LIMIT %s
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE {table} AS row SET
+            {status} = %s, {attempts} = row.{attempts} + 1, {col(workflow.f("lease_token"))} = %s,
+            {col(workflow.f("lease_until"))} = %s, {col(workflow.f("locked_by"))} = %s
+        FROM picked WHERE row.{pk} = picked.{pk}
+        RETURNING row.{pk}, row.{attempts}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [QUEUED, now, limit, PROCESSING, token, lease_until, worker_id[:100]])
+        return dict(cursor.fetchall())
+
+
 def _fenced(workflow: Workflow, pk, token: uuid.UUID):
     return workflow.model_class.objects.filter(
         pk=pk, **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
@@ -433,6 +465,23 @@ def _fenced(workflow: Workflow, pk, token: uuid.UUID):
 
 def _lease_cleared(workflow: Workflow) -> dict:
     return {workflow.f("lease_token"): None, workflow.f("lease_until"): None, workflow.f("locked_by"): ""}
+
+
+def processing_complete_many(*, workflow: Workflow, ids: Sequence, token: uuid.UUID) -> int:
+    """Success of several rows of one claim in one UPDATE; returns how many were still ours."""
+    if not ids:
+        return 0
+    return workflow.model_class.objects.filter(
+        pk_in(ids), **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
+    ).update(
+        **{
+            workflow.status_field: COMPLETED,
+            workflow.error_field: "",
+            workflow.f("error_class"): "",
+            workflow.f("processed_at"): timezone.now(),
+            **_lease_cleared(workflow),
+        }
+    )
 
 
 def processing_complete(*, workflow: Workflow, pk, token: uuid.UUID) -> bool:

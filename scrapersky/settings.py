@@ -195,7 +195,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,  # never replay missed polling ticks after downtime
     "queue_limit": 4,
-    "poll": 0.5,
+    "poll": float(os.environ.get("Q_POLL", "0.5")),  # idle broker poll (seconds): bounds wake-up latency
     "save_limit": 500,
     "recycle": 500,
     "label": "Task queue",

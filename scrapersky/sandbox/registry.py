@@ -24,4 +24,5 @@ class SandboxServer:
 SERVERS = [
     SandboxServer("Google Places API (New)", "scrapersky.sandbox.places_api.make_app", "SANDBOX_PLACES_PORT"),
     SandboxServer("business websites", "scrapersky.sandbox.websites.make_app", "SANDBOX_WEBSITES_PORT"),
+    SandboxServer("CRMs and webhook receiver", "scrapersky.sandbox.crm.make_app", "SANDBOX_CRM_PORT"),
 ]

@@ -51,3 +51,24 @@ def configure(websites_server):
 
     yield make
     fetch_module.clear_caches()
+
+
+@pytest.fixture
+def websites(websites_server, settings):
+    """The website sandbox behind the app's own fetcher (for the workflows' hooks), over real HTTP.
+
+    Every host name resolves to the sandbox (FETCH_HOST_MAP {"*": ...}) and
+    loopback passes the SSRF guard; robots.txt and per-host gates are
+    forgotten before and after each test. Tests tighten limits through
+    `settings` (pytest-django restores them).
+    """
+    fetch_module.clear_caches()
+    settings.FETCH_HOST_MAP = {"*": f"127.0.0.1:{websites_server.port}"}
+    settings.FETCH_ALLOW_PRIVATE = ["127.0.0.0/8", "::1/128"]
+    settings.FETCH_PER_HOST_DELAY = 0.0
+    settings.FETCH_PER_HOST_CONCURRENCY = 2
+    settings.FETCH_CONNECT_TIMEOUT = 2
+    settings.FETCH_READ_TIMEOUT = 5
+    settings.FETCH_TOTAL_TIMEOUT = 10
+    yield websites_server
+    fetch_module.clear_caches()

@@ -66,3 +66,19 @@ def make_client(sandbox, sleeps):
     yield factory
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def google(sandbox, settings):
+    """Point the app's Google client (places.google.get_client) at the sandbox, over real HTTP.
+
+    Tests switch keys to force failures: `settings.GOOGLE_MAPS_API_KEY = places_api.KEY_DENIED`.
+    """
+    settings.SANDBOX_ENABLED = True
+    settings.GOOGLE_PLACES_BASE_URL = sandbox.base_url
+    settings.GOOGLE_MAPS_API_KEY = SANDBOX_API_KEY
+    settings.GOOGLE_PLACES_TIMEOUT = 5.0
+    settings.GOOGLE_PLACES_LANGUAGE = "en"
+    settings.GOOGLE_PLACES_REGION = ""
+    settings.GOOGLE_PLACES_DAILY_LIMIT = 1000
+    return sandbox

@@ -35,3 +35,7 @@ def widget_check(*, record) -> None:
 
 def widget_index(*, record) -> None:
     _behave(record, "widget_index")
+
+
+def noop_task(widget_id: str) -> None:
+    """Benchmarks: the same no-op work as one django-q2 task per row (the baseline design)."""

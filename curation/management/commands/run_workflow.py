@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import signal
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         mode.add_argument("--once", action="store_true", help="claim and run one batch only")
         mode.add_argument("--until-empty", action="store_true", help="drain the queue (the default)")
         parser.add_argument("--time-budget", type=float, default=None, help="stop claiming after this many seconds")
+        parser.add_argument("--batch-size", type=int, default=None, help="rows per claim (default: the declaration's)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
     def handle(self, *args, **options):
@@ -22,6 +24,10 @@ class Command(BaseCommand):
             wf = registry.get(options["workflow"])
         except registry.UnknownWorkflow as exc:
             raise CommandError(str(exc)) from exc
+        if options["batch_size"] is not None:
+            if options["batch_size"] < 1:
+                raise CommandError("--batch-size must be at least 1")
+            wf = dataclasses.replace(wf, batch_size=options["batch_size"])
         # Ctrl-C / SIGTERM: finish the rows already started, give the others back.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, frame: engine.request_stop())

@@ -1,0 +1,33 @@
+"""The extension point between page scraping (WF7) and contact extraction.
+
+`pages.services.page_scrape` calls `record_page_contacts(page=..., content=...)`
+once per successful scrape, right after it stored the page's `PageContent`,
+inside the same short database transaction (so a page's content and the
+contacts derived from it are written together, or not at all).
+
+Contract for the implementation (the Contacts work replaces the body below):
+
+- Input: `page` (`pages.Page`, with `page.domain` loaded) and `content`
+  (`pages.PageContent`, saved): `content.html` is the decoded page, capped by
+  FETCH_MAX_BYTES; `content.final_url` is the URL after redirects (resolve
+  relative links against it); `content.language`, `content.title` and
+  `content.social_links` are already extracted.
+- No network calls here (it runs inside a transaction): extraction works on
+  `content.html` only. Validation that needs DNS belongs to the
+  `contact_validation` workflow.
+- Idempotent: a page is scraped again on "Re-run"; upsert contacts on their
+  natural key (e.g. (domain, email)) with provenance (page, form found), and
+  never reset a contact's own curation or processing status.
+- Raise `curation.exceptions.PermanentError` / `RetryableError` only for
+  problems a curator can act on; any other exception is recorded as a bug and
+  the page is retried.
+
+Until then it does nothing: page_scrape stores the content and metadata, and
+contacts can be extracted later from the stored HTML without fetching again.
+"""
+from __future__ import annotations
+
+
+def record_page_contacts(*, page, content) -> None:
+    """Extract and store the contacts of one scraped page (see the module docstring). Currently a no-op."""
+    return None

@@ -1,0 +1,153 @@
+"""The places API (DESIGN §5): place-searches (POST starts one), places, local-businesses,
+and the seed-compatible staging endpoints of the original system.
+
+Views are thin: they validate input and call one service.
+"""
+from __future__ import annotations
+
+import math
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.choices import CURATION_ALIASES, CurationStatus
+from curation.services import CurationInputError
+from places import serializers as s
+from places import services
+from places.filters import LocalBusinessFilterSet, PlaceFilterSet, PlaceSearchFilterSet
+from places.models import LocalBusiness, Place, PlaceSearch, PlaceSearchResult
+
+
+def _flatten(errors) -> str:
+    parts = []
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            messages = [f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()]
+        elif not isinstance(messages, (list, tuple)):
+            messages = [messages]
+        parts.append(f"{name}: {' '.join(map(str, messages))}")
+    return "; ".join(parts)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise CurationInputError(_flatten(serializer.errors))
+    return serializer.validated_data
+
+
+def _require_perm(request, perm: str, what: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(f"{what} needs the {perm} permission")
+
+
+class PlaceSearchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Place searches (WF1). POST starts one: it is queued at once and runs in the background."""
+
+    lookup_value_converter = "uuid"
+    queryset = PlaceSearch.objects.select_related("created_by").order_by("-created_at")
+    serializer_class = s.PlaceSearchSerializer
+    filterset_class = PlaceSearchFilterSet
+    search_fields = ["query", "location_text"]
+    ordering_fields = ["created_at", "query", "location_text", "results_found", "results_new",
+                       "place_search_processing_status"]
+    ordering = ["-created_at"]
+
+    @extend_schema(request=s.PlaceSearchCreateSerializer, responses={201: s.PlaceSearchSerializer},
+                   summary="Start a place search (queued at once)")
+    def create(self, request, *args, **kwargs):
+        _require_perm(request, "places.add_placesearch", "Starting a place search")
+        data = _valid(s.PlaceSearchCreateSerializer, request.data)
+        search = services.place_search_create(**data, user=request.user)
+        return Response(s.PlaceSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+
+class PlaceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Places found by searches (the staging table); curate them with PUT /workflows/deep_scan/status."""
+
+    lookup_value_converter = "uuid"
+    queryset = Place.objects.select_related("business").prefetch_related(
+        Prefetch("search_results", queryset=PlaceSearchResult.objects.select_related("search").order_by("found_at"))
+    ).order_by("-last_seen_at", "name")
+    filterset_class = PlaceFilterSet
+    search_fields = ["name", "formatted_address", "place_id", "website", "phone"]
+    ordering_fields = ["name", "rating", "user_rating_count", "first_seen_at", "last_seen_at", "updated_at",
+                       "created_at", "business_status", "primary_type", "deep_scan_curation_status",
+                       "deep_scan_processing_status"]
+    ordering = ["-last_seen_at", "name"]
+
+    def get_serializer_class(self):
+        return s.PlaceDetailSerializer if self.action == "retrieve" else s.PlaceSerializer
+
+
+class LocalBusinessViewSet(viewsets.ReadOnlyModelViewSet):
+    """Deep-scanned businesses; curate them with PUT /workflows/domain_extraction/status."""
+
+    lookup_value_converter = "uuid"
+    queryset = LocalBusiness.objects.select_related("domain").order_by("name")
+    filterset_class = LocalBusinessFilterSet
+    search_fields = ["name", "formatted_address", "place_id", "website", "phone_e164", "city"]
+    ordering_fields = ["name", "rating", "reviews_count", "city", "fetched_at", "updated_at", "created_at",
+                       "business_status", "website_kind", "domain_extraction_curation_status",
+                       "domain_extraction_processing_status"]
+    ordering = ["name"]
+
+    def get_serializer_class(self):
+        return s.LocalBusinessDetailSerializer if self.action == "retrieve" else s.LocalBusinessSerializer
+
+
+class PlacesStagingApi(APIView):
+    """`GET /api/v3/places/staging` of the original system (seed-compatible list)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="Page number, from 1 (default 1)"),
+            OpenApiParameter("size", int, description="Items per page, 1–200 (default 50)"),
+            OpenApiParameter("status", str, description="Deep-scan curation status (\"Not a Fit\" = Rejected)"),
+        ],
+        responses={200: s.StagingListSerializer},
+        summary="Staging places, original format (newest update first)",
+    )
+    def get(self, request):
+        query = _valid(s.StagingQuerySerializer, request.query_params)
+        page, size = query["page"], query["size"]
+        places = Place.objects.select_related("last_search").order_by("-updated_at", "pk")
+        wanted = query["status"].strip()
+        if wanted:
+            wanted = CURATION_ALIASES.get(wanted, wanted)
+            if wanted not in CurationStatus.values:
+                raise CurationInputError(f"Unknown status {query['status']!r}; allowed: "
+                                         f"{', '.join(CurationStatus.values)} (or \"Not a Fit\")")
+            places = places.filter(deep_scan_curation_status=wanted)
+        total = places.count()
+        items = places[(page - 1) * size: page * size]
+        return Response({
+            "items": s.StagingItemSerializer(items, many=True).data,
+            "total": total,
+            "page": page,
+            "size": size,
+            "pages": math.ceil(total / size) if total else 0,
+        })
+
+
+class PlacesStagingStatusApi(APIView):
+    """`PUT /api/v3/places/staging/status` of the original system: Selected queues the deep scan."""
+
+    @extend_schema(request=s.StagingStatusInputSerializer, responses={200: s.StagingStatusOutputSerializer},
+                   summary="Set the deep-scan curation status of places by Google place id")
+    def put(self, request):
+        _require_perm(request, "places.change_place", "Changing places")
+        data = _valid(s.StagingStatusInputSerializer, request.data)
+        result = services.place_staging_status_set(place_ids=data["place_ids"], status=data["status"],
+                                                   actor=request.user, source="api")
+        return Response({
+            "message": result.message,
+            "updated_count": result.updated_count,
+            "queued_count": result.queued_count,
+            "dequeued_count": result.dequeued_count,
+            "skipped_count": result.skipped_count,
+        })

@@ -1,0 +1,162 @@
+"""Serializers of the places API: every resource carries its workflow statuses and error fields (B-3)."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from places.google import MAX_BIAS_RADIUS_M, MAX_SEARCH_RESULTS
+from places.models import LocalBusiness, Place, PlaceSearch
+
+_ENGINE_SUFFIXES = ("processing_status", "processing_error", "error_class", "attempts", "queued_at", "processed_at")
+
+
+def _workflow_fields(name: str, *, curation: bool = True) -> list[str]:
+    return ([f"{name}_curation_status"] if curation else []) + [f"{name}_{s}" for s in _ENGINE_SUFFIXES]
+
+
+class PlaceSearchSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PlaceSearch
+        fields = [
+            "id", "query", "location_text", "latitude", "longitude", "radius_m", "language", "region",
+            "max_results", "created_by", "results_found", "results_new", "results_known",
+            *_workflow_fields("place_search", curation=False), "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlaceSearchCreateSerializer(serializers.Serializer):
+    """POST /place-searches/: starts a search (queued at once)."""
+
+    query = serializers.CharField(max_length=200, help_text='Business type, e.g. "dentist".')
+    location_text = serializers.CharField(max_length=255, required=False, allow_blank=True, default="",
+                                          help_text='Where, e.g. "Austin, TX".')
+    latitude = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
+    radius_m = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                        max_value=int(MAX_BIAS_RADIUS_M))
+    language = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    region = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    max_results = serializers.IntegerField(required=False, default=MAX_SEARCH_RESULTS, min_value=1,
+                                           max_value=MAX_SEARCH_RESULTS)
+
+
+class SearchProvenanceSerializer(serializers.Serializer):
+    search = serializers.UUIDField(source="search_id")
+    rank = serializers.IntegerField()
+    query = serializers.CharField(source="search.query")
+    location_text = serializers.CharField(source="search.location_text")
+    found_at = serializers.DateTimeField()
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(read_only=True)
+    found_by = SearchProvenanceSerializer(source="search_results", many=True, read_only=True)
+    business = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Place
+        fields = [
+            "id", "place_id", "name", "formatted_address", "category", "primary_type", "types", "latitude",
+            "longitude", "rating", "user_rating_count", "price_level", "business_status", "website",
+            "website_domain", "phone", "google_maps_uri", "first_seen_at", "last_seen_at", "last_deep_scanned_at",
+            "first_search", "last_search", "found_by", "business", *_workflow_fields("deep_scan"),
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+    def get_business(self, obj) -> str | None:
+        business = getattr(obj, "business", None)  # reverse one-to-one: absent until deep-scanned
+        return str(business.pk) if business is not None else None
+
+
+class PlaceDetailSerializer(PlaceSerializer):
+    class Meta(PlaceSerializer.Meta):
+        fields = [*PlaceSerializer.Meta.fields, "raw"]
+        read_only_fields = fields
+
+
+class DomainRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    domain = serializers.CharField()
+
+
+class LocalBusinessSerializer(serializers.ModelSerializer):
+    place = serializers.PrimaryKeyRelatedField(source="source_place", read_only=True)
+    domain = DomainRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LocalBusiness
+        fields = [
+            "id", "place_id", "place", "name", "formatted_address", "street", "city", "region", "postal_code",
+            "country_code", "phone_national", "phone_e164", "website", "website_normalized", "website_kind",
+            "website_note", "social_links", "domain", "primary_category", "categories", "rating", "reviews_count",
+            "price_level", "price_text", "opening_hours", "latitude", "longitude", "utc_offset_minutes",
+            "time_zone", "business_status", "google_maps_uri", "fetched_at", *_workflow_fields("domain_extraction"),
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LocalBusinessDetailSerializer(LocalBusinessSerializer):
+    class Meta(LocalBusinessSerializer.Meta):
+        fields = [*LocalBusinessSerializer.Meta.fields, "raw"]
+        read_only_fields = fields
+
+
+# --- Seed compatibility (/api/v3/places/staging) ---------------------------------------
+
+class StagingItemSerializer(serializers.Serializer):
+    """An item of the original `GET /api/v3/places/staging`, plus the deep-scan status and error it forgot."""
+
+    place_id = serializers.CharField()
+    business_name = serializers.CharField(source="name")
+    address = serializers.CharField(source="formatted_address")
+    category = serializers.CharField()
+    search_location = serializers.SerializerMethodField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    rating = serializers.FloatField(allow_null=True)
+    reviews_count = serializers.IntegerField(source="user_rating_count", allow_null=True)
+    price_level = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField(source="deep_scan_curation_status")
+    updated_at = serializers.DateTimeField()
+    last_deep_scanned_at = serializers.DateTimeField(allow_null=True)
+    search_job_id = serializers.UUIDField(source="last_search_id", allow_null=True)
+    deep_scan_status = serializers.CharField(source="deep_scan_processing_status", allow_null=True)
+    deep_scan_error = serializers.SerializerMethodField()
+
+    def get_search_location(self, obj) -> str | None:
+        return obj.last_search.location_text if obj.last_search_id and obj.last_search else None
+
+    def get_deep_scan_error(self, obj) -> str | None:
+        return obj.deep_scan_processing_error or None
+
+
+class StagingListSerializer(serializers.Serializer):
+    items = StagingItemSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    size = serializers.IntegerField()
+    pages = serializers.IntegerField()
+
+
+class StagingQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, default=1, min_value=1)
+    size = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+    status = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StagingStatusInputSerializer(serializers.Serializer):
+    place_ids = serializers.ListField(child=serializers.CharField(max_length=255), allow_empty=False)
+    status = serializers.CharField(max_length=20)
+
+
+class StagingStatusOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    updated_count = serializers.IntegerField()
+    queued_count = serializers.IntegerField()
+    dequeued_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()

@@ -1,0 +1,125 @@
+"""Admin: the "New search" form, curators' filters, links and the engine's actions."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from pages.models import Domain
+from places.models import Place, PlaceSearch, PlaceSearchResult
+from tests.places.factories import LocalBusinessFactory, PlaceFactory, PlaceSearchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_new_search_form_creates_a_queued_search(admin_client, admin_user):
+    url = reverse("admin:places_placesearch_add")
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "New place search" in page.content.decode()
+    response = admin_client.post(url, {"query": "dentist", "location_text": "Austin, TX", "max_results": 30,
+                                       "language": "", "region": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    search = PlaceSearch.objects.get()
+    assert (search.query, search.location_text, search.max_results) == ("dentist", "Austin, TX", 30)
+    assert search.place_search_processing_status == "Queued" and search.created_by == admin_user
+    change = admin_client.get(reverse("admin:places_placesearch_change", args=[search.pk]))
+    assert change.status_code == 200 and "Queued" in change.content.decode()
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"query": "dentist", "latitude": "30.1", "max_results": 60}, "latitude and longitude go together"),
+    ({"query": "dentist", "max_results": 61}, "60"),
+    ({"query": "", "max_results": 10}, "required"),
+])
+def test_new_search_form_shows_errors_and_creates_nothing(admin_client, data, message):
+    response = admin_client.post(reverse("admin:places_placesearch_add"), {"language": "", "region": "", **data})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not PlaceSearch.objects.exists()
+
+
+def test_search_changelist_shows_status_counts_and_links_to_its_places(admin_client):
+    search = PlaceSearchFactory(ran=True)
+    place = PlaceFactory()
+    PlaceSearchResult.objects.create(search=search, place=place, rank=1)
+    PlaceFactory()
+    page = admin_client.get(reverse("admin:places_placesearch_changelist")).content.decode()
+    assert 'data-status="Completed"' in page and "3 place(s)" in page
+    assert "place_search__rerun" in page
+    found = admin_client.get(reverse("admin:places_place_changelist"), {"search": str(search.pk)})
+    assert found.status_code == 200
+    assert list(found.context["cl"].queryset) == [place]
+
+
+@pytest.mark.parametrize("param,expected", [
+    ({"has_website": "yes"}, {"site", "chain1", "chain2"}),
+    ({"has_website": "no"}, {"plain"}),
+    ({"has_phone": "yes"}, {"site"}),
+    ({"chain": "yes"}, {"chain1", "chain2"}),
+    ({"rating_band": "4.5+"}, {"site"}),
+    ({"rating_band": "none"}, {"plain"}),
+    ({"business_status__exact": "CLOSED_PERMANENTLY"}, {"chain2"}),
+    ({"primary_type": "plumber"}, {"chain1"}),
+])
+def test_place_filters(admin_client, param, expected):
+    PlaceFactory(name="site", with_website=True, rating=4.7)
+    PlaceFactory(name="chain1", website="https://a.chain.com", website_domain="chain.com", rating=4.0,
+                 primary_type="plumber")
+    PlaceFactory(name="chain2", website="https://b.chain.com", website_domain="chain.com", rating=3.2,
+                 business_status="CLOSED_PERMANENTLY")
+    PlaceFactory(name="plain", rating=None)
+    response = admin_client.get(reverse("admin:places_place_changelist"), param)
+    assert response.status_code == 200
+    assert {p.name for p in response.context["cl"].queryset} == expected
+
+
+def test_select_action_on_places_queues_the_deep_scan(admin_client):
+    rows = PlaceFactory.create_batch(2)
+    response = admin_client.post(reverse("admin:places_place_changelist"),
+                                 {ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows], "action": "deep_scan__selected",
+                                  "index": 0})
+    assert response.status_code == 302
+    assert messages_of(response) == ["Deep scan: 2 row(s) marked Selected: 2 queued."]
+    assert set(Place.objects.values_list("deep_scan_processing_status", flat=True)) == {"Queued"}
+
+
+def test_place_business_and_domain_link_to_each_other(admin_client):
+    place = PlaceFactory()
+    search = PlaceSearchFactory()
+    PlaceSearchResult.objects.create(search=search, place=place, rank=4)
+    domain = Domain.objects.create(domain="linked.com")
+    business = LocalBusinessFactory(place_id=place.place_id, source_place=place, domain=domain)
+    LocalBusinessFactory(domain=domain)
+    place_page = admin_client.get(reverse("admin:places_place_change", args=[place.pk])).content.decode()
+    assert reverse("admin:places_localbusiness_change", args=[business.pk]) in place_page
+    assert "searches (provenance)" in place_page.lower() and str(search) in place_page
+    business_page = admin_client.get(reverse("admin:places_localbusiness_change", args=[business.pk])).content.decode()
+    assert reverse("admin:places_place_change", args=[place.pk]) in business_page
+    assert reverse("admin:pages_domain_change", args=[domain.pk]) in business_page
+    domains = admin_client.get(reverse("admin:pages_domain_changelist")).content.decode()
+    assert "2 business(es)" in domains
+    back = admin_client.get(reverse("admin:places_localbusiness_changelist"), {"domain__id__exact": str(domain.pk)})
+    assert back.status_code == 200 and back.context["cl"].result_count == 2
+
+
+def test_business_changelist_filters_and_action(admin_client):
+    a = LocalBusinessFactory(website_kind="social_profile")
+    LocalBusinessFactory(no_website=True)
+    page = admin_client.get(reverse("admin:places_localbusiness_changelist"), {"website_kind__exact": "social_profile"})
+    assert list(page.context["cl"].queryset) == [a]
+    assert "domain_extraction__selected" in page.content.decode()
+    response = admin_client.post(reverse("admin:places_localbusiness_changelist"),
+                                 {ACTION_CHECKBOX_NAME: [str(a.pk)], "action": "domain_extraction__selected", "index": 0})
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert a.domain_extraction_processing_status == "Queued"
+
+
+def test_places_and_businesses_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get(reverse("admin:places_place_add")).status_code == 403
+    assert admin_client.get(reverse("admin:places_localbusiness_add")).status_code == 403
