@@ -19,14 +19,15 @@ def database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 
 
-def ensure_database(url: str) -> None:
+def fresh_database(url: str) -> None:
+    """A new, empty benchmark database for every script: results never depend on leftovers."""
     import psycopg
     from psycopg import sql
 
     base, name = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def setup(description: str) -> argparse.Namespace:
@@ -38,7 +39,7 @@ def setup(description: str) -> argparse.Namespace:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "scrapersky.test_settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    ensure_database(url)
+    fresh_database(url)
     import django
     from django.core.management import call_command
 

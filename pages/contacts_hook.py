@@ -22,12 +22,15 @@ Contract for the implementation (the Contacts work replaces the body below):
   problems a curator can act on; any other exception is recorded as a bug and
   the page is retried.
 
-Until then it does nothing: page_scrape stores the content and metadata, and
-contacts can be extracted later from the stored HTML without fetching again.
+Implemented by `contacts.services.page_contacts_record` (deduplicated contacts
+with provenance, still-on-page tracking, social links); `manage.py
+reextract_contacts` runs it again over stored content without fetching.
 """
 from __future__ import annotations
 
 
 def record_page_contacts(*, page, content) -> None:
-    """Extract and store the contacts of one scraped page (see the module docstring). Currently a no-op."""
-    return None
+    """Extract and store the contacts of one scraped page (see the module docstring)."""
+    from contacts.services import page_contacts_record  # late import: contacts imports pages' models
+
+    page_contacts_record(page=page, content=content)

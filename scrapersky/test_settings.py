@@ -10,4 +10,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests decide themselves when a worker runs; the e2e test turns wake-up back on.
 CURATION_WAKE_ON_QUEUE = env_bool("CURATION_WAKE_ON_QUEUE", False)  # noqa: F405
-Q_CLUSTER = {**Q_CLUSTER, "workers": env_int("Q_WORKERS", 1), "timeout": 60, "retry": 90}  # noqa: F405
+Q_CLUSTER = {**Q_CLUSTER, "workers": env_int("Q_WORKERS", 1)}  # noqa: F405

@@ -33,8 +33,8 @@ def test_bad_declarations_are_rejected(wf_check, change, expected):
 
 
 def test_lease_must_exceed_the_worker_timeout(wf_check, settings):
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 90}
-    errors = check_workflow(wf_check)  # lease 90 == timeout 90
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": wf_check.lease_seconds}
+    errors = check_workflow(wf_check)  # lease == timeout
     assert [e.id for e in errors] == ["curation.E004"]
     assert "must exceed the worker timeout" in errors[0].msg
 

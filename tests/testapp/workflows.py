@@ -8,7 +8,7 @@ widget_check = register(Workflow(
     label="Widget check",
     batch_size=10,
     concurrency=4,
-    lease_seconds=90,
+    lease_seconds=300,
     max_attempts=3,
     backoff_base_seconds=10,
     backoff_cap_seconds=600,
@@ -21,6 +21,6 @@ widget_index = register(Workflow(
     hook="tests.testapp.hooks.widget_index",
     label="Widget index",
     curation=False,
-    lease_seconds=90,
+    lease_seconds=300,
     time_budget_seconds=30,
 ))

@@ -1,0 +1,285 @@
+"""Admin of the contacts app: contacts with their provenance, exports, the suppression list, social links.
+
+The workflow actions of all four workflows (validation, Brevo, HubSpot and
+webhook sync: mark Selected → queues, Maybe, Rejected, Archived, Re-run, Retry
+errors…), status columns and filters come from `curation.admin.WorkflowAdminMixin`.
+"""
+from __future__ import annotations
+
+import tempfile
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import FileResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from contacts import exports, services
+from contacts.models import Contact, ContactSource, EnrichmentEvent, SocialLink, Suppression
+from contacts.suppression import normalize_suppression_entry
+from curation.admin import WorkflowAdminMixin
+from pages.models import PAGE_CATEGORIES, Domain
+from places.admin import admin_link
+
+VALIDATION_COLOURS = {"valid": "#198754", "invalid": "#dc3545", "risky": "#b8860b", "unknown": "#6c757d"}
+
+
+# --- filters -------------------------------------------------------------------------------
+
+class RoleFilter(admin.SimpleListFilter):
+    title = "role or personal"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return (("role", "Role address (info@, sales@…)"), ("personal", "Personal"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "role":
+            return queryset.filter(is_role=True)
+        if self.value() == "personal":
+            return queryset.filter(is_role=False)
+        return queryset
+
+
+class ValidationFilter(admin.SimpleListFilter):
+    title = "validation result"
+    parameter_name = "validation"
+
+    def lookups(self, request, model_admin):
+        return (("valid", "Valid"), ("invalid", "Invalid"), ("risky", "Risky"), ("unknown", "Unknown"),
+                ("none", "Not validated"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(validation_result="")
+        if value:
+            return queryset.filter(validation_result=value)
+        return queryset
+
+
+class FoundOnCategoryFilter(admin.SimpleListFilter):
+    title = "found on page category"
+    parameter_name = "found_on"
+
+    def lookups(self, request, model_admin):
+        return PAGE_CATEGORIES
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(sources__page__category=self.value()).distinct()
+        return queryset
+
+
+class DomainFilter(admin.SimpleListFilter):
+    """The domains with the most contacts (any domain id works in the URL: ?domain=<uuid>)."""
+
+    title = "domain"
+    parameter_name = "domain"
+
+    def lookups(self, request, model_admin):
+        top = (Domain.objects.annotate(n=Count("contacts")).filter(n__gt=0).order_by("-n", "domain")[:30])
+        return [(str(d.pk), f"{d.domain} ({d.n})") for d in top]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            pk = Domain._meta.pk.to_python(value)
+        except ValidationError:
+            return queryset.none()
+        return queryset.filter(domain_id=pk)
+
+
+# --- contacts --------------------------------------------------------------------------------
+
+class ContactSourceInline(admin.TabularInline):
+    model = ContactSource
+    fields = ("page_link", "page_category", "method", "value_as_written", "first_seen", "last_seen", "still_on_page")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "found on"
+    verbose_name_plural = "found on (provenance)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("page")
+
+    @admin.display(description="page")
+    def page_link(self, obj):
+        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', obj.page.url, obj.page.url)
+
+    @admin.display(description="category")
+    def page_category(self, obj):
+        return obj.page.category
+
+
+CONTACT_FACTS = ("kind", "value", "normalized", "domain_link", "business_link", "name", "title", "confidence",
+                 "is_role", "is_free_provider", "on_domain", "is_disposable", "number_type", "certain",
+                 "first_seen_at", "last_seen_at", "validation_result", "validation_reason", "mx_hosts",
+                 "validated_at", "validation_history", "brevo_remote_id", "brevo_synced_at", "brevo_sync_detail",
+                 "hubspot_remote_id", "hubspot_synced_at", "hubspot_sync_detail", "webhook_delivery_id",
+                 "webhook_synced_at", "webhook_sync_detail", "enrichment_status", "enrichment_completed_at",
+                 "last_enrichment_id", "enrichment_error", "enriched_phone", "enriched_address",
+                 "enriched_social_profiles", "enriched_company", "enriched_additional_emails",
+                 "enrichment_confidence", "enrichment_sources", "enrichment_metadata")
+
+
+def _export_response(queryset, columns, fmt: str):
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    services.contacts_export(queryset=queryset, columns=columns, fmt=fmt, out=spool)
+    spool.seek(0)
+    content_type, extension = services.EXPORT_FORMATS[fmt]
+    return FileResponse(spool, as_attachment=True, content_type=content_type,
+                        filename=f"contacts-{timezone.now():%Y%m%d-%H%M%S}.{extension}")
+
+
+@admin.register(Contact)
+class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    list_display = ("normalized", "kind", "domain_link", "name", "title", "validation_badge", "is_role",
+                    "found_on_count", "last_seen_at")
+    list_filter = ("kind", ValidationFilter, RoleFilter, FoundOnCategoryFilter, DomainFilter, "is_free_provider",
+                   "is_disposable", "on_domain", "certain")
+    search_fields = ("normalized", "value", "name", "title", "domain__domain")
+    list_select_related = ("domain",)
+    list_per_page = 100
+    inlines = [ContactSourceInline]
+    fields = CONTACT_FACTS
+    actions = ["export_csv", "export_xlsx", "export_choose_columns"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_pages=Count("sources__page", distinct=True))
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        for name in self.get_readonly_fields(request, obj):
+            if name not in fields:
+                fields.append(name)
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*CONTACT_FACTS, *super().get_readonly_fields(request, obj)]
+
+    def has_add_permission(self, request):
+        return False  # contacts come from page scrapes
+
+    @admin.display(description="domain", ordering="domain__domain")
+    def domain_link(self, obj):
+        return admin_link(obj.domain)
+
+    @admin.display(description="business")
+    def business_link(self, obj):
+        return admin_link(obj.business) if obj.business_id else "—"
+
+    @admin.display(description="validation", ordering="validation_result")
+    def validation_badge(self, obj):
+        if not obj.validation_result:
+            return "—"
+        return format_html('<span title="{}" style="color:{};font-weight:bold">{}</span>', obj.validation_reason,
+                           VALIDATION_COLOURS.get(obj.validation_result, "#333"), obj.validation_result)
+
+    @admin.display(description="found on (pages)", ordering="n_pages")
+    def found_on_count(self, obj):
+        return getattr(obj, "n_pages", None)
+
+    # --- exports ---------------------------------------------------------------------------
+    @admin.action(description="Export selected as CSV (UTF-8, Excel-safe)")
+    def export_csv(self, request, queryset):
+        return _export_response(queryset, exports.DEFAULT_COLUMNS, "csv")
+
+    @admin.action(description="Export selected as XLSX")
+    def export_xlsx(self, request, queryset):
+        return _export_response(queryset, exports.DEFAULT_COLUMNS, "xlsx")
+
+    @admin.action(description="Export selected, choose columns…")
+    def export_choose_columns(self, request, queryset):
+        if "apply" in request.POST:
+            columns = [c for c in request.POST.getlist("columns") if c in exports.EXPORT_COLUMNS]
+            fmt = request.POST.get("format", "csv")
+            if not columns:
+                self.message_user(request, "Choose at least one column to export.", messages.ERROR)
+                return None
+            if fmt not in services.EXPORT_FORMATS:
+                self.message_user(request, f"Unknown format {fmt!r}.", messages.ERROR)
+                return None
+            return _export_response(queryset, columns, fmt)
+        return TemplateResponse(request, "admin/contacts/export_columns.html", {
+            **self.admin_site.each_context(request),
+            "title": "Export contacts: choose columns",
+            "opts": self.model._meta,
+            "columns": [(key, label, key in exports.DEFAULT_COLUMNS) for key, label in exports.EXPORT_COLUMNS.items()],
+            "selected_ids": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+            "action_name": "export_choose_columns",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        })
+
+
+# --- suppression list -------------------------------------------------------------------------
+
+class SuppressionForm(forms.ModelForm):
+    value = forms.CharField(max_length=500, help_text="An email address, a domain, \"@domain\" or a URL "
+                                                      "(a domain covers its subdomains).")
+
+    class Meta:
+        model = Suppression
+        fields = ("value", "reason")
+
+    def clean_value(self):
+        try:
+            kind, value = normalize_suppression_entry(self.cleaned_data["value"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if Suppression.objects.filter(kind=kind, value=value).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"{value} is already on the suppression list")
+        self.instance.kind = kind
+        return value
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    form = SuppressionForm
+    list_display = ("value", "kind", "reason", "created_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "reason")
+    readonly_fields = ("kind", "created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SocialLink)
+class SocialLinkAdmin(admin.ModelAdmin):
+    list_display = ("url", "network", "handle", "domain", "business", "method", "last_seen")
+    list_filter = ("network", "method")
+    search_fields = ("url", "handle", "domain__domain")
+    list_select_related = ("domain", "business")
+    readonly_fields = ("domain", "business", "network", "url", "handle", "method", "page", "first_seen", "last_seen")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EnrichmentEvent)
+class EnrichmentEventAdmin(admin.ModelAdmin):
+    """Enrichment callbacks received (read-only)."""
+
+    list_display = ("enrichment_id", "contact", "status", "received_at")
+    list_filter = ("status",)
+    search_fields = ("enrichment_id", "contact__normalized")
+    readonly_fields = ("enrichment_id", "contact", "status", "received_at", "updated_fields", "payload")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
