@@ -5,6 +5,8 @@ row (drained by a qcluster), and the original system's design (10 rows per
 one-minute tick, a constant).
 """
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -68,7 +70,8 @@ reset_queued(0)
 with Timer() as enqueue:
     for i in range(N_TASKS):
         async_task("tests.testapp.hooks.noop_task", str(i))
-cluster = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], env={**manage_env(), "Q_WORKERS": "1"},
+cluster = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"],
+                           env={**manage_env(), "Q_WORKERS": "1", "Q_SAVE_LIMIT": "0"},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 start = time.perf_counter()
 try:
@@ -77,11 +80,12 @@ try:
         time.sleep(0.5)
     drained = time.perf_counter() - start
 finally:
-    cluster.terminate()
+    os.killpg(cluster.pid, signal.SIGTERM)
     try:
         cluster.wait(10)
     except subprocess.TimeoutExpired:
-        cluster.kill()
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait()
 done = Success.objects.count()
 task_rate = done / (enqueue.seconds + drained)
 original_rate = 10 / 60

@@ -78,14 +78,14 @@ class PlaceDetailSerializer(PlaceSerializer):
         read_only_fields = fields
 
 
-class DomainRefSerializer(serializers.Serializer):
+class BusinessDomainRefSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     domain = serializers.CharField()
 
 
 class LocalBusinessSerializer(serializers.ModelSerializer):
     place = serializers.PrimaryKeyRelatedField(source="source_place", read_only=True)
-    domain = DomainRefSerializer(read_only=True, allow_null=True)
+    domain = BusinessDomainRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = LocalBusiness

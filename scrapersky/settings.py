@@ -182,6 +182,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One vocabulary per kind of status, shared by every workflow: one schema enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "CurationStatus": "curation.choices.CurationStatus",
+        "ProcessingStatus": "curation.choices.ProcessingStatus",
+        "DomainSource": "pages.models.DomainSource",
+        "DomainKind": "pages.models.DomainKind",
+        "PageSource": "pages.models.PageSource",
+        "ContactKind": "contacts.models.ContactKind",
+        "SuppressionKind": "contacts.models.SuppressionKind",
+    },
 }
 
 # --- Background work (django-q2) ----------------------------------------------
@@ -196,7 +206,7 @@ Q_CLUSTER = {
     "catch_up": False,  # never replay missed polling ticks after downtime
     "queue_limit": 4,
     "poll": float(os.environ.get("Q_POLL", "0.5")),  # idle broker poll (seconds): bounds wake-up latency
-    "save_limit": 500,
+    "save_limit": env_int("Q_SAVE_LIMIT", 500),  # successful task results kept (0 = all)
     "recycle": 500,
     "label": "Task queue",
 }
