@@ -152,15 +152,12 @@ def _upsert_contacts(domain, business, wanted: dict, now, result: RecordResult) 
         }
         result.contacts_created += len(created)
         existing.update(created)
-    changed = []
+    changed, seen_again = [], []
     for key, contact in existing.items():
         facts = wanted.get(key)
         if facts is None:
             continue
         dirty = False
-        if contact.last_seen_at is None or contact.last_seen_at < now:
-            contact.last_seen_at = now
-            dirty = True
         if contact.first_seen_at is None:
             contact.first_seen_at = now
             dirty = True
@@ -189,7 +186,13 @@ def _upsert_contacts(domain, business, wanted: dict, now, result: RecordResult) 
             contact.business = business
             dirty = True
         if dirty:
+            contact.last_seen_at = max(contact.last_seen_at or now, now)
             changed.append(contact)
+        elif contact.last_seen_at is None or contact.last_seen_at < now:
+            seen_again.append(contact.pk)
+    if seen_again:
+        # The common case on a re-scrape: only "last seen" moves (one plain UPDATE, not a CASE per field).
+        Contact.objects.filter(pk__in=seen_again).update(last_seen_at=now)
     if changed:
         # Only the facts: never the workflow statuses (they belong to the engine).
         Contact.objects.bulk_update(
@@ -227,19 +230,21 @@ def _upsert_sources(page, contacts: dict, sources: list, now, result: RecordResu
 
 
 def _upsert_socials(domain, business, page, socials, now) -> int:
-    count = 0
+    """One upsert statement for all of a page's social links (unique per domain and URL)."""
+    if not socials:
+        return 0
+    rows = {}
     for social in socials:
-        defaults = {"network": social.network, "handle": social.handle[:200], "method": social.method,
-                    "page": page, "last_seen": now}
-        if business is not None:
-            defaults["business"] = business
-        link, created = SocialLink.objects.get_or_create(
-            domain=domain, url=social.url[:1000], defaults={**defaults, "first_seen": now}
+        url = social.url[:1000]
+        rows[url] = SocialLink(
+            domain=domain, business=business, page=page, url=url, network=social.network,
+            handle=social.handle[:200], method=social.method, first_seen=now, last_seen=now,
         )
-        if not created:
-            SocialLink.objects.filter(pk=link.pk).update(**defaults)
-        count += 1
-    return count
+    update_fields = ["network", "handle", "method", "page", "last_seen"] + (["business"] if business is not None else [])
+    SocialLink.objects.bulk_create(
+        list(rows.values()), update_conflicts=True, unique_fields=["domain", "url"], update_fields=update_fields
+    )
+    return len(socials)
 
 
 def contacts_reextract(*, domain_ids: Iterable | None = None) -> RecordResult:

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         mode.add_argument("--until-empty", action="store_true", help="drain the queue (the default)")
         parser.add_argument("--time-budget", type=float, default=None, help="stop claiming after this many seconds")
         parser.add_argument("--batch-size", type=int, default=None, help="rows per claim (default: the declaration's)")
+        parser.add_argument("--concurrency", type=int, default=None, help="hook threads (default: the declaration's)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
     def handle(self, *args, **options):
@@ -28,6 +29,10 @@ class Command(BaseCommand):
             if options["batch_size"] < 1:
                 raise CommandError("--batch-size must be at least 1")
             wf = dataclasses.replace(wf, batch_size=options["batch_size"])
+        if options["concurrency"] is not None:
+            if options["concurrency"] < 1:
+                raise CommandError("--concurrency must be at least 1")
+            wf = dataclasses.replace(wf, concurrency=options["concurrency"])
         # Ctrl-C / SIGTERM: finish the rows already started, give the others back.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, frame: engine.request_stop())
