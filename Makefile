@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test install check clean-db
+.PHONY: run test install check clean-db demo
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(STAMP)
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py sync_schedules
 	$(PY) manage.py runall
+
+# The whole chain in this process against the offline sandbox, then a contacts CSV (see README "Demo").
+# DEMO_ARGS="--query plumber --location Chicago --max 10" changes the search.
+demo: $(STAMP)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -21,9 +21,10 @@ from django.utils.html import format_html
 from contacts import exports, services
 from contacts.models import Contact, ContactSource, EnrichmentEvent, SocialLink, Suppression
 from contacts.suppression import normalize_suppression_entry
-from curation.admin import WorkflowAdminMixin
-from pages.models import PAGE_CATEGORIES, Domain
+from curation.admin import WorkflowAdminMixin, changelist_url, id_filter
+from pages.models import PAGE_CATEGORIES, Domain, Page
 from places.admin import admin_link
+from places.models import LocalBusiness
 
 VALIDATION_COLOURS = {"valid": "#198754", "invalid": "#dc3545", "risky": "#b8860b", "unknown": "#6c757d"}
 
@@ -115,14 +116,16 @@ class ContactSourceInline(admin.TabularInline):
 
     @admin.display(description="page")
     def page_link(self, obj):
-        return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', obj.page.url, obj.page.url)
+        return format_html('{} <a href="{}" target="_blank" rel="noopener noreferrer" title="open the page">↗</a>',
+                           admin_link(obj.page, obj.page.url), obj.page.url)
 
     @admin.display(description="category")
     def page_category(self, obj):
         return obj.page.category
 
 
-CONTACT_FACTS = ("kind", "value", "normalized", "domain_link", "business_link", "name", "title", "confidence",
+CONTACT_FACTS = ("kind", "value", "normalized", "domain_link", "business_link", "pages_link", "name", "title",
+                 "confidence",
                  "is_role", "is_free_provider", "on_domain", "is_disposable", "number_type", "certain",
                  "first_seen_at", "last_seen_at", "validation_result", "validation_reason", "mx_hosts",
                  "validated_at", "validation_history", "brevo_remote_id", "brevo_synced_at", "brevo_sync_detail",
@@ -144,12 +147,14 @@ def _export_response(queryset, columns, fmt: str):
 
 @admin.register(Contact)
 class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
-    list_display = ("normalized", "kind", "domain_link", "name", "title", "validation_badge", "is_role",
-                    "found_on_count", "last_seen_at")
+    list_display = ("normalized", "kind", "domain_link", "business_link", "name", "title", "validation_badge",
+                    "is_role", "found_on_count", "last_seen_at")
     list_filter = ("kind", ValidationFilter, RoleFilter, FoundOnCategoryFilter, DomainFilter, "is_free_provider",
-                   "is_disposable", "on_domain", "certain")
+                   "is_disposable", "on_domain", "certain",
+                   id_filter("business", "business", "business_id", model=LocalBusiness),
+                   id_filter("found on page", "page", "sources__page_id", model=Page))
     search_fields = ("normalized", "value", "name", "title", "domain__domain")
-    list_select_related = ("domain",)
+    list_select_related = ("domain", "business")
     list_per_page = 100
     inlines = [ContactSourceInline]
     fields = CONTACT_FACTS
@@ -188,7 +193,17 @@ class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="found on (pages)", ordering="n_pages")
     def found_on_count(self, obj):
-        return getattr(obj, "n_pages", None)
+        count = getattr(obj, "n_pages", None)
+        if not count:
+            return count
+        return format_html('<a href="{}">{}</a>', changelist_url(Page, contact=obj.pk), count)
+
+    @admin.display(description="found on pages")
+    def pages_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        count = obj.sources.values("page").distinct().count()
+        return format_html('<a href="{}">{} page(s)</a>', changelist_url(Page, contact=obj.pk), count)
 
     # --- exports ---------------------------------------------------------------------------
     @admin.action(description="Export selected as CSV (UTF-8, Excel-safe)")

@@ -154,7 +154,12 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
     prices, parts of longer digit runs, or labelled as IBAN/VAT/order/fax
     numbers are dropped.
     """
+    seen: set[str] = set()
     for line in text.split("\n"):
+        # Repeated blocks (menus, footers, boilerplate) give the same numbers: match each line once.
+        if line in seen:
+            continue
+        seen.add(line)
         if "8" in line and (region in _NANP or "1" in line):
             yield from _vanity(line, region)
         if not _HINT.search(line):

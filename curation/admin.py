@@ -1,11 +1,14 @@
 """Admin: the workflow mixin every workflow model's admin uses, and the audit trail."""
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -14,29 +17,96 @@ from curation.choices import ProcessingStatus
 from curation.exceptions import ErrorClass
 from curation.models import CurationEvent
 
+# Badge colours: white text on each passes WCAG AA contrast (4.5:1) at the badges' small size.
 BADGE_COLOURS = {
-    "New": "#6c757d", "Selected": "#0d6efd", "Maybe": "#b8860b", "Rejected": "#8b0000", "Archived": "#495057",
-    "Queued": "#6f42c1", "Processing": "#fd7e14", "Completed": "#198754", "Error": "#dc3545",
+    "New": "#5c636a", "Selected": "#0b5ed7", "Maybe": "#8a6100", "Rejected": "#8b0000", "Archived": "#3d4449",
+    "Queued": "#6f42c1", "Processing": "#b45309", "Completed": "#146c43", "Error": "#b02a37",
 }
+MUTED = "#adb5bd"
+
+# Where each workflow sits in the chain (DESIGN §1; the numbers are the original system's: WF6 never existed).
+# Workflows not listed (a new one, the tests' widgets) follow in name order.
+CHAIN = (
+    ("place_search", "WF1"), ("deep_scan", "WF2"), ("domain_extraction", "WF3"), ("sitemap_discovery", "WF4"),
+    ("sitemap_import", "WF5"), ("page_scrape", "WF7"), ("contact_validation", "WF8"), ("brevo_sync", "WF8"),
+    ("hubspot_sync", "WF8"), ("webhook_sync", "WF8"),
+)
 
 
-def status_badge(value: str | None) -> str:
+def status_badge(value: str | None, *, kind: str = "") -> str:
+    """A coloured pill for a status value; `kind` ("curation"/"processing") goes into its tooltip."""
+    what = f"{kind}: " if kind else ""
     if not value:
-        return mark_safe('<span style="color:#999">—</span>')
+        return format_html('<span class="status-badge status-none" title="{}" style="color:#6c757d">—</span>',
+                           f"{what}not queued" if kind == "processing" else f"{what}none")
     colour = BADGE_COLOURS.get(value, "#333")
     return format_html(
-        '<span class="status-badge" data-status="{}" style="background:{};color:#fff;border-radius:8px;'
-        'padding:1px 7px;font-size:11px;white-space:nowrap">{}</span>',
-        value, colour, value,
+        '<span class="status-badge" data-status="{}" title="{}" style="background:{};color:#fff;border-radius:8px;'
+        'padding:1px 7px;font-size:11px;font-weight:600;white-space:nowrap;display:inline-block;margin:1px 0">'
+        '{}</span>',
+        value, f"{what}{value}", colour, value,
     )
+
+
+def changelist_url(model, **params) -> str:
+    """The admin change list of `model`, filtered by `params` (e.g. domain__id__exact=...)."""
+    from urllib.parse import urlencode
+
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def changelist_link(model, text: str, **params) -> str:
+    return format_html('<a href="{}">{}</a>', changelist_url(model, **params), text)
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def id_filter(title: str, parameter_name: str, lookup: str, model=None):
+    """A list filter for "the rows of one related object" (?<parameter_name>=<pk>), used by the row links.
+
+    It shows in the sidebar only while it is applied (no list of thousands of choices) with the
+    object's name, and it lets a link filter across a relation the admin would otherwise refuse
+    (e.g. the contacts found on one page).
+    """
+
+    class IdFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            value = self.value()
+            if not value:
+                return ()
+            pk = _uuid_or_none(value)
+            obj = model.objects.filter(pk=pk).first() if model is not None and pk else None
+            label = str(obj) if obj is not None else str(value)
+            return [(value, label if len(label) <= 60 else label[:59] + "…")]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if not value:
+                return queryset
+            pk = _uuid_or_none(value)
+            if pk is None:
+                return queryset.none()
+            return queryset.filter(**{lookup: pk}).distinct()
+
+    IdFilter.title = title
+    IdFilter.parameter_name = parameter_name
+    IdFilter.__name__ = f"{parameter_name.title().replace('_', '')}IdFilter"
+    return IdFilter
 
 
 def _status_column(wf):
     def column(obj):
         parts = []
         if wf.curation:
-            parts.append(status_badge(getattr(obj, wf.curation_field)))
-        parts.append(status_badge(getattr(obj, wf.status_field)))
+            parts.append(status_badge(getattr(obj, wf.curation_field), kind=f"{wf.label} curation"))
+        parts.append(status_badge(getattr(obj, wf.status_field), kind=f"{wf.label} processing"))
         return format_html_join(" ", "{}", ((p,) for p in parts))
 
     column.short_description = wf.label
@@ -66,8 +136,16 @@ class WorkflowAdminMixin:
     order in which apps register them does not matter.
     """
 
+    # Curators work through thousands of rows: counts next to every filter choice, 100 rows a page.
+    show_facets = admin.ShowFacets.ALWAYS
+    list_per_page = 100
+
     def get_workflows(self):
         return registry.for_model(self.model)
+
+    def get_ordering(self, request):
+        # The admin's own ordering, else the model's (newest first or by name), else newest first.
+        return super().get_ordering(request) or self.model._meta.ordering or ["-created_at"]
 
     # --- change list -----------------------------------------------------
     def get_list_display(self, request):
@@ -231,3 +309,43 @@ class CurationEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the operator page ---------------------------------------------------------------------------
+
+def operator_rows(rows: list[dict]) -> list[dict]:
+    """The overview rows (curation.selectors) in chain order, with WF numbers, badge colours and change-list links."""
+    order = {name: (i, number) for i, (name, number) in enumerate(CHAIN)}
+    out = []
+    for row in rows:
+        wf = registry.get(row["name"])
+        position, number = order.get(row["name"], (len(order), ""))
+        row = {**row, "position": position, "number": number}
+        status = wf.status_field
+        counts = row["processing_counts"]
+        row["processing_badges"] = [
+            {"status": label, "count": counts.get(key, 0), "colour": BADGE_COLOURS.get(key, MUTED) if counts.get(key)
+             else MUTED, "url": changelist_url(wf.model_class, **query)}
+            for key, label, query in (
+                ("none", "Not queued", {f"{status}__isnull": "True"}),
+                ("Queued", "Queued", {f"{status}__exact": "Queued"}),
+                ("Processing", "Processing", {f"{status}__exact": "Processing"}),
+                ("Completed", "Completed", {f"{status}__exact": "Completed"}),
+                ("Error", "Error", {f"{status}__exact": "Error"}),
+            )
+        ]
+        row["curation_badges"] = [
+            {"status": value, "count": n, "colour": BADGE_COLOURS.get(value, MUTED) if n else MUTED,
+             "url": changelist_url(wf.model_class, **{f"{wf.curation_field}__exact": value})}
+            for value, n in row["curation_counts"].items()
+        ]
+        row["changelist_url"] = changelist_url(wf.model_class)
+        row["queued_url"] = changelist_url(wf.model_class, **{f"{status}__exact": "Queued"})
+        row["error_url"] = changelist_url(wf.model_class, **{f"{status}__exact": "Error"})
+        row["error_class_urls"] = [
+            (cls or "?", n, changelist_url(wf.model_class, **{f"{status}__exact": "Error", f"{wf.f('error_class')}__exact": cls or ""}))
+            for cls, n in row["errors_by_class"].items()
+        ]
+        row["verbose_name_plural"] = wf.model_class._meta.verbose_name_plural
+        out.append(row)
+    return sorted(out, key=lambda r: (r["position"], r["name"]))

@@ -5,10 +5,11 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from curation import selectors
+from curation.admin import operator_rows
 
 
 def operator_view(request):
-    rows = selectors.workflows_overview()
+    rows = operator_rows(selectors.workflows_overview())
     return TemplateResponse(
         request,
         "admin/curation/operator.html",

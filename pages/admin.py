@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from curation.admin import WorkflowAdminMixin
+from contacts.models import Contact
+from curation.admin import WorkflowAdminMixin, id_filter
 from curation.services import CurationInputError
 from pages import services
 from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, SitemapFile
@@ -176,12 +177,12 @@ class DomainForm(forms.ModelForm):
 class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     form = DomainForm
     list_display = ("domain", "kind", "source", "businesses_link", "has_sitemap", "sitemaps_link", "pages_link",
-                    "title", "created_at")
+                    "contacts_link", "title", "created_at")
     list_filter = ("has_sitemap", "kind", "source", HasBusinessesFilter)
     search_fields = ("domain", "title", "homepage_url")
     list_per_page = 100
     inlines = [SitemapFileInline]
-    fields = (*DOMAIN_FACTS, "businesses_link", "sitemaps_link", "pages_link")
+    fields = (*DOMAIN_FACTS, "businesses_link", "sitemaps_link", "pages_link", "contacts_link")
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -193,15 +194,17 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
         facts = [f for f in DOMAIN_FACTS if f != "domain"] if obj is None else list(DOMAIN_FACTS)
+        links = ["businesses_link", "sitemaps_link", "pages_link", "contacts_link"]
         if obj is None:  # adding by hand: only the domain name (normalised through the same service as the API)
-            return ["businesses_link", "sitemaps_link", "pages_link", *facts, *base]
-        return [*facts, "businesses_link", "sitemaps_link", "pages_link", *base]
+            return [*links, *facts, *base]
+        return [*facts, *links, *base]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # adding: the domain name only
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**services.domain_count_annotations())
+        return super().get_queryset(request).annotate(**services.domain_count_annotations(),
+                                                      contact_count=services.count_of(Contact, "domain"))
 
     def get_actions(self, request):
         return _add_select_suggested(self, request, super().get_actions(request),
@@ -238,6 +241,16 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return format_html(
             '{} ({})', changelist_link(Page, f"domain__id__exact={obj.pk}", f"{total} page(s)"),
             changelist_link(Page, f"domain__id__exact={obj.pk}&suggested__exact=1", f"{suggested} suggested"))
+
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contacts_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        count = getattr(obj, "contact_count", None)
+        if count is None:
+            count = obj.contacts.count()
+        return changelist_link(Contact, f"domain={obj.pk}", f"{count} contact(s)")
 
 
 # --- SitemapFile ------------------------------------------------------------------------------
@@ -310,14 +323,16 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 # --- Page ------------------------------------------------------------------------------------------
 
 PAGE_FACTS = ("domain_link", "url_link", "sitemap_file_link", "source", "lastmod", "changefreq", "priority",
-              "alternates", "category", "confidence", "scrape_priority", "path_depth", "suggested", "content_link")
+              "alternates", "category", "confidence", "scrape_priority", "path_depth", "suggested", "content_link",
+              "contacts_link")
 
 
 @admin.register(Page)
 class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ("url_display", "domain_link", "category", "confidence", "suggested", "path_depth",
-                    "sitemap_file_link", "content_link")
-    list_filter = ("category", "suggested", HasContentFilter, "source", "scrape_priority")
+                    "sitemap_file_link", "content_link", "contacts_link")
+    list_filter = ("category", "suggested", HasContentFilter, "source", "scrape_priority",
+                   id_filter("has contact", "contact", "contact_sources__contact", model=Contact))
     search_fields = ("url", "domain__domain")
     list_select_related = ("domain", "sitemap_file", "content")
     list_per_page = 100
@@ -337,7 +352,10 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return False  # pages come from sitemap imports (or the no-sitemap fallback crawl)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("content__html")
+        from contacts.models import ContactSource
+
+        return (super().get_queryset(request).defer("content__html")
+                .annotate(contact_count=services.count_of(ContactSource, "page")))
 
     def get_actions(self, request):
         return _add_select_suggested(self, request, super().get_actions(request),
@@ -367,6 +385,18 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         if content is None:
             return "—"
         return admin_link(content, content.title[:60] or f"HTTP {content.status_code}")
+
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contacts_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        count = getattr(obj, "contact_count", None)
+        if count is None:
+            count = obj.contact_sources.count()
+        if not count:
+            return "—"
+        return changelist_link(Contact, f"page={obj.pk}", f"{count} contact(s)")
 
 
 # --- PageContent --------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from curation.services import CurationInputError
 from pages import serializers as s
 from pages import services
+from scrapersky.api import ErrorSerializer
 from pages.filters import DomainFilterSet, PageFilterSet, SitemapFileFilterSet
 from pages.models import Domain, DomainSource, Page, SitemapFile
 
@@ -66,7 +67,7 @@ class DomainViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return super().get_queryset().annotate(**services.domain_count_annotations())
 
     @extend_schema(request=s.DomainSubmitSerializer, responses={201: s.DomainSubmitResultSerializer,
-                                                                400: s.DomainSubmitResultSerializer},
+                                                                400: ErrorSerializer},
                    summary="Submit domains or websites directly (deduplicated; curation New)")
     def create(self, request, *args, **kwargs):
         serializer = s.DomainSubmitSerializer(data=request.data)
@@ -79,7 +80,7 @@ class DomainViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
                  "text/csv": OpenApiTypes.STR},
-        responses={201: s.DomainSubmitResultSerializer, 400: s.DomainSubmitResultSerializer},
+        responses={201: s.DomainSubmitResultSerializer, 400: ErrorSerializer},
         summary="Import domains from a CSV file (a domain or website column, or one value per line)",
     )
     @action(detail=False, methods=["post"], url_path="import", url_name="import")

@@ -267,11 +267,11 @@ PLACE_FACTS = ("place_id", "name", "formatted_address", "primary_type", "types",
 @admin.register(Place)
 class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ("name", "rating_display", "primary_type", "business_status", "website_display", "phone",
-                    "short_address", "business_link", "last_seen_at")
+                    "short_address", "search_link", "business_link", "last_seen_at")
     list_filter = (HasWebsiteFilter, PlaceHasPhoneFilter, "business_status", RatingBandFilter, "primary_type",
                    FoundBySearchFilter, PlaceChainFilter, HasBusinessFilter)
     search_fields = ("name", "formatted_address", "place_id", "website", "phone")
-    list_select_related = ("business",)
+    list_select_related = ("business", "first_search")
     list_per_page = 100
     inlines = [PlaceSearchResultInline]
     fields = (*PLACE_FACTS, "business_link")
@@ -304,6 +304,10 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         address = obj.formatted_address or ""
         return address if len(address) <= 50 else address[:49] + "…"
 
+    @admin.display(description="found by", ordering="first_search__created_at")
+    def search_link(self, obj):
+        return admin_link(obj.first_search, obj.first_search.query) if obj.first_search_id else "—"
+
     @admin.display(description="business")
     def business_link(self, obj):
         business = getattr(obj, "business", None)
@@ -316,13 +320,14 @@ BUSINESS_FACTS = ("place_id", "place_link", "name", "formatted_address", "street
                   "country_code", "phone_national", "phone_e164", "website", "primary_category", "categories",
                   "rating", "reviews_count", "price_level", "price_text", "opening_hours", "latitude", "longitude",
                   "utc_offset_minutes", "time_zone", "business_status", "google_maps_uri", "fetched_at",
-                  "website_normalized", "website_kind", "website_note", "social_links", "domain_link", "raw")
+                  "website_normalized", "website_kind", "website_note", "social_links", "domain_link", "contacts_link",
+                  "raw")
 
 
 @admin.register(LocalBusiness)
 class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ("name", "city", "primary_category", "rating_display", "phone_e164", "website_display",
-                    "website_kind", "domain_link", "place_link")
+                    "website_kind", "place_link", "domain_link", "contacts_link")
     list_filter = (HasWebsiteFilter, BusinessHasPhoneFilter, "business_status", RatingBandFilter, "primary_category",
                    "website_kind", HasDomainFilter, BusinessChainFilter, "country_code")
     search_fields = ("name", "formatted_address", "place_id", "website", "phone_e164", "city", "domain__domain")
@@ -343,6 +348,12 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # businesses come from deep scans
 
+    def get_queryset(self, request):
+        from contacts.models import Contact
+        from pages.services import count_of
+
+        return super().get_queryset(request).annotate(contact_count=count_of(Contact, "business"))
+
     @admin.display(description="rating", ordering="rating")
     def rating_display(self, obj):
         if obj.rating is None:
@@ -360,6 +371,17 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     @admin.display(description="place")
     def place_link(self, obj):
         return admin_link(obj.source_place, "place") if obj.source_place_id else "—"
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contacts_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        from contacts.models import Contact
+
+        count = getattr(obj, "contact_count", None)
+        if count is None:
+            count = obj.contacts.count()
+        return changelist_link(Contact, f"business={obj.pk}", f"{count} contact(s)")
 
 
 @admin.register(GooglePlacesUsage)

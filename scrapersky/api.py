@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from rest_framework import status
+from django.core.exceptions import SuspiciousOperation
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -12,6 +13,12 @@ from curation.registry import UnknownWorkflow
 from curation.services import CurationInputError
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error response: a readable message (endpoints may add fields, e.g. not_found_ids)."""
+
+    detail = serializers.CharField()
 
 
 class PagePagination(PageNumberPagination):
@@ -31,6 +38,8 @@ def exception_handler(exc, context):
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, UnknownWorkflow):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields, request body too large
+        return Response({"detail": f"Bad request: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response

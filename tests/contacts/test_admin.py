@@ -80,3 +80,22 @@ def test_suppression_form_normalises(admin_client, admin_user):
     assert (entry.kind, entry.value, entry.created_by) == ("domain", "example.co.uk", admin_user)
     bad = admin_client.post(reverse("admin:contacts_suppression_add"), {"value": "co.uk"})
     assert bad.status_code == 200 and b"public suffix" in bad.content
+
+
+def test_contact_rows_link_to_their_business_and_the_pages_they_were_found_on(admin_client):
+    from tests.places.factories import LocalBusinessFactory
+
+    business = LocalBusinessFactory()
+    contact = ContactFactory(value="info@linked.example", business=business)
+    source = ContactSourceFactory(contact=contact, page=PageFactory(domain=contact.domain,
+                                                                    url="https://linked.example/kontakt"))
+    content = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert reverse("admin:places_localbusiness_change", args=[business.pk]) in content
+    pages_url = f"{reverse('admin:pages_page_changelist')}?contact={contact.pk}"
+    assert pages_url in content
+    detail = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).content.decode()
+    assert pages_url in detail and "1 page(s)" in detail
+    assert reverse("admin:pages_page_change", args=[source.page.pk]) in detail, "provenance links to the page row"
+    filtered = admin_client.get(reverse(CHANGELIST), {"page": str(source.page.pk)})
+    assert list(filtered.context["cl"].queryset) == [contact]
+    assert "linked.example/kontakt" in filtered.content.decode(), "the applied filter names the page"

@@ -122,3 +122,35 @@ def test_audit_trail_admin_is_read_only(admin_client):
     assert admin_client.get(reverse("admin:curation_curationevent_add")).status_code == 403
     assert admin_client.post(reverse("admin:curation_curationevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert CurationEvent.objects.count() == 1
+
+
+def test_operator_page_orders_the_chain_and_links_counts_to_the_rows(admin_client):
+    WidgetFactory(queued=True)
+    WidgetFactory(errored=True, widget_check_error_class="timeout")
+    content = admin_client.get(reverse("curation-operator")).content.decode()
+    order = [name for name in ("place_search", "deep_scan", "domain_extraction", "sitemap_discovery",
+                               "sitemap_import", "page_scrape", "contact_validation", "webhook_sync")]
+    positions = [content.index(f'data-workflow="{name}"') for name in order]
+    assert positions == sorted(positions), "workflows in chain order"
+    assert ">WF1<" in content and ">WF7<" in content and ">WF8<" in content
+    changelist = reverse("admin:testapp_widget_changelist")
+    assert f"{changelist}?widget_check_processing_status__exact=Queued" in content
+    assert f"{changelist}?widget_check_processing_status__exact=Error" in content
+    assert 'class="count-badge" data-status="Error"' in content
+    assert 'style="background:#b02a37"' in content, "counts in the badge colours"
+    listed = admin_client.get(f"{changelist}?widget_check_processing_status__exact=Error")
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 1
+
+
+def test_status_badges_have_tooltips_and_readable_colours():
+    from curation.admin import BADGE_COLOURS, status_badge
+
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for status, colour in BADGE_COLOURS.items():
+        assert 1.05 / (luminance(colour) + 0.05) >= 4.5, f"white on {status} ({colour}) below WCAG AA"
+    badge = status_badge("Queued", kind="Deep scan processing")
+    assert 'data-status="Queued"' in badge and 'title="Deep scan processing: Queued"' in badge

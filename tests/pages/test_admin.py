@@ -142,3 +142,28 @@ def test_curator_flow_end_to_end_against_the_sandbox(admin_client, websites):
     assert all(c.language == "de" and c.word_count and c.h1 for c in contents)
     listing = admin_client.get(f"{changelist('page')}?domain__id__exact={domain.pk}&has_content=yes")
     assert listing.context["cl"].result_count == 4
+
+
+def test_domain_and_page_rows_link_to_their_contacts_and_back(admin_client):
+    from tests.contacts.factories import ContactFactory, ContactSourceFactory
+
+    domain = DomainFactory()
+    page = PageFactory(domain=domain, url=f"https://{domain.domain}/contact")
+    other_page = PageFactory(domain=domain, url=f"https://{domain.domain}/about")
+    contact = ContactFactory(domain=domain, value=f"info@{domain.domain}")
+    ContactSourceFactory(contact=contact, page=page)
+    ContactFactory(value="someone@else.example")
+
+    domains = admin_client.get(changelist("domain")).content.decode()
+    assert f"{reverse('admin:contacts_contact_changelist')}?domain={domain.pk}" in domains
+
+    pages = admin_client.get(f"{changelist('page')}?domain__id__exact={domain.pk}").content.decode()
+    by_page = f"{reverse('admin:contacts_contact_changelist')}?page={page.pk}"
+    assert by_page in pages and "1 contact(s)" in pages
+    listed = admin_client.get(by_page)
+    assert listed.status_code == 200 and list(listed.context["cl"].queryset) == [contact]
+
+    back = admin_client.get(f"{changelist('page')}?contact={contact.pk}")
+    assert back.status_code == 200 and list(back.context["cl"].queryset) == [page]
+    assert other_page not in back.context["cl"].queryset
+    assert admin_client.get(f"{changelist('page')}?contact=not-a-uuid").context["cl"].result_count == 0

@@ -123,3 +123,39 @@ def test_business_changelist_filters_and_action(admin_client):
 def test_places_and_businesses_cannot_be_added_by_hand(admin_client):
     assert admin_client.get(reverse("admin:places_place_add")).status_code == 403
     assert admin_client.get(reverse("admin:places_localbusiness_add")).status_code == 403
+
+
+# --- curators working through thousands of rows: facets, links along the chain ------------------------
+
+def test_changelists_show_facet_counts_next_to_the_status_filters(admin_client):
+    PlaceFactory.create_batch(3, completed=True)
+    PlaceFactory(errored=True)
+    page = admin_client.get(reverse("admin:places_place_changelist"))
+    assert page.context["cl"].add_facets, "facets always on (ShowFacets.ALWAYS)"
+    content = page.content.decode()
+    assert "Completed (3)" in content and "Error (1)" in content
+    assert page.context["cl"].list_per_page == 100
+
+
+def test_a_place_row_links_to_its_search_and_its_business(admin_client):
+    search = PlaceSearchFactory(ran=True, query="dentist")
+    place = PlaceFactory(first_search=search)
+    business = LocalBusinessFactory(source_place=place, place_id=place.place_id)
+    content = admin_client.get(reverse("admin:places_place_changelist")).content.decode()
+    assert reverse("admin:places_localbusiness_change", args=[business.pk]) in content
+    assert reverse("admin:places_placesearch_change", args=[search.pk]) in content
+
+
+def test_a_business_row_links_to_its_place_domain_and_contacts(admin_client):
+    from tests.contacts.factories import ContactFactory
+
+    business = LocalBusinessFactory()
+    mine = ContactFactory(business=business, value="info@mine.example")
+    ContactFactory(value="other@elsewhere.example")
+    content = admin_client.get(reverse("admin:places_localbusiness_changelist")).content.decode()
+    link = f"{reverse('admin:contacts_contact_changelist')}?business={business.pk}"
+    assert link in content and "1 contact(s)" in content
+    listed = admin_client.get(link)
+    assert listed.status_code == 200 and list(listed.context["cl"].queryset) == [mine]
+    detail = admin_client.get(reverse("admin:places_localbusiness_change", args=[business.pk])).content.decode()
+    assert link in detail, "the change page links to the products too"
