@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import DataError
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -40,6 +41,11 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields, request body too large
         return Response({"detail": f"Bad request: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DataError):  # a filter value the database cannot hold (a 20-digit number, a year 40000)
+        return Response(
+            {"detail": "A value in the request is out of range (e.g. a number or date filter); nothing was changed."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response

@@ -67,3 +67,10 @@ ENRICHMENT_WEBHOOK_SECRET = _os.environ.get("ENRICHMENT_WEBHOOK_SECRET", "")
 CRM_TIMEOUT = _env_float("CRM_TIMEOUT", 10.0)
 # Retries of one CRM / webhook call inside a run (429, 5xx, network) before the row goes back to the queue.
 CRM_MAX_RETRIES = _env_int("CRM_MAX_RETRIES", 3)
+
+# Dotted path of the DNS resolver factory used by contact validation. Empty = the system resolver
+# (contacts.validation.make_resolver). With the sandbox on, the sandbox's DNS answers for its made-up
+# domains, so `make run` validates offline and honestly; tests point it at fakes.
+CONTACTS_DNS_RESOLVER_FACTORY = _os.environ.get("CONTACTS_DNS_RESOLVER_FACTORY", "") or (
+    "scrapersky.sandbox.dns.make_resolver" if _CRM_SANDBOX else ""
+)

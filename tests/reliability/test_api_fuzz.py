@@ -31,7 +31,8 @@ def auth_headers(admin_user):
     return {"Authorization": f"Bearer {RefreshToken.for_user(admin_user).access_token}"}
 
 
-@pytest.mark.django_db
+# Autocommit, as in production: a request that fails in the database must not poison the next one.
+@pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
