@@ -102,30 +102,29 @@ def id_filter(title: str, parameter_name: str, lookup: str, model=None):
 
 
 def _status_column(wf):
+    """Both statuses as badges, and the error (if any) on a short line below: one column per workflow,
+    so a model with several workflows still fits the screen."""
+
     def column(obj):
         parts = []
         if wf.curation:
             parts.append(status_badge(getattr(obj, wf.curation_field), kind=f"{wf.label} curation"))
         parts.append(status_badge(getattr(obj, wf.status_field), kind=f"{wf.label} processing"))
-        return format_html_join(" ", "{}", ((p,) for p in parts))
+        badges = format_html_join(" ", "{}", ((p,) for p in parts))
+        message = getattr(obj, wf.error_field)
+        if not message:
+            return badges
+        first = message.splitlines()[0]
+        short = first if len(first) <= 70 else first[:67] + "…"
+        return format_html(
+            '<span style="white-space:nowrap">{}</span><br><small class="workflow-error" title="{}" '
+            'style="color:#b02a37">[{}] {}</small>',
+            badges, message, getattr(obj, wf.f("error_class")) or "?", short,
+        )
 
     column.short_description = wf.label
     column.admin_order_field = wf.status_field
     column.__name__ = f"{wf.name}_statuses"
-    return column
-
-
-def _error_column(wf):
-    def column(obj):
-        message = getattr(obj, wf.error_field)
-        if not message:
-            return ""
-        first = message.splitlines()[0]
-        short = first if len(first) <= 90 else first[:87] + "…"
-        return format_html('<span title="{}">[{}] {}</span>', message, getattr(obj, wf.f("error_class")) or "?", short)
-
-    column.short_description = f"{wf.label} error"
-    column.__name__ = f"{wf.name}_error"
     return column
 
 
@@ -151,7 +150,7 @@ class WorkflowAdminMixin:
     def get_list_display(self, request):
         base = list(super().get_list_display(request))
         for wf in self.get_workflows():
-            base += [_status_column(wf), _error_column(wf)]
+            base.append(_status_column(wf))
         return base
 
     def get_list_filter(self, request):
