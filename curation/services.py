@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -161,7 +162,10 @@ def _audit(workflow: Workflow, changes: list[tuple], *, at: datetime, actor, sou
         )
         return
     columns = list(zip(*changes))
-    with connection.cursor() as cursor:
+    # Server-side binding: six 10,000-element arrays travel as parameters instead of being
+    # quoted into the SQL text by the client (Django's default cursor binds client-side).
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"""
             INSERT INTO {CurationEvent._meta.db_table}
