@@ -23,7 +23,7 @@ from contacts.models import Contact, ContactSource, EnrichmentEvent, SocialLink,
 from contacts.suppression import normalize_suppression_entry
 from curation.admin import WorkflowAdminMixin, changelist_url, id_filter
 from pages.models import PAGE_CATEGORIES, Domain, Page
-from places.admin import admin_link
+from curation.admin import admin_link
 from places.models import LocalBusiness
 
 VALIDATION_COLOURS = {"valid": "#198754", "invalid": "#dc3545", "risky": "#b8860b", "unknown": "#6c757d"}

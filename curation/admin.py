@@ -8,9 +8,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from curation import registry, services
 from curation.choices import ProcessingStatus
@@ -126,6 +125,42 @@ def _status_column(wf):
     column.admin_order_field = wf.status_field
     column.__name__ = f"{wf.name}_statuses"
     return column
+
+
+def admin_link(obj, text: str | None = None) -> str:
+    """A link to `obj`'s admin change page (plain text when its model has no admin)."""
+    if obj is None:
+        return "—"
+    opts = obj._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return str(text or obj)
+    return format_html('<a href="{}">{}</a>', url, text or str(obj))
+
+
+def changelist_query_link(model, query: str, text: str) -> str:
+    """A link to `model`'s change list with a ready-made query string."""
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, query, text)
+
+
+class YesNoFilter(admin.SimpleListFilter):
+    """A Yes/No list filter: subclasses give the condition of "yes"."""
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Yes"), ("no", "No"))
+
+    def condition(self):
+        raise NotImplementedError(f"{type(self).__name__} must define condition()")
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(self.condition())
+        if self.value() == "no":
+            return queryset.exclude(self.condition())
+        return queryset
 
 
 class WorkflowAdminMixin:

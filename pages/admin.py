@@ -14,33 +14,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts.models import Contact
-from curation.admin import WorkflowAdminMixin, id_filter
+from curation.admin import WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, id_filter
 from curation.services import CurationInputError
 from pages import services
 from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, SitemapFile
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-def admin_link(obj, text: str | None = None) -> str:
-    if obj is None:
-        return "—"
-    opts = obj._meta
-    try:
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return str(text or obj)
-    return format_html('<a href="{}">{}</a>', url, text or str(obj))
-
-
-def changelist_link(model, query: str, text: str) -> str:
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    return format_html('<a href="{}?{}">{}</a>', url, query, text)
 
 
 def short_url(url: str, limit: int = 70) -> str:
@@ -54,22 +38,7 @@ def external_link(url: str, limit: int = 70) -> str:
     return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, short_url(url, limit))
 
 
-class _YesNoFilter(admin.SimpleListFilter):
-    def lookups(self, request, model_admin):
-        return (("yes", "Yes"), ("no", "No"))
-
-    def condition(self) -> Q:
-        raise NotImplementedError
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(self.condition())
-        if self.value() == "no":
-            return queryset.exclude(self.condition())
-        return queryset
-
-
-class HasContentFilter(_YesNoFilter):
+class HasContentFilter(YesNoFilter):
     title = "scraped (has content)"
     parameter_name = "has_content"
 
@@ -77,7 +46,7 @@ class HasContentFilter(_YesNoFilter):
         return Q(content__isnull=False)
 
 
-class HasFetchErrorFilter(_YesNoFilter):
+class HasFetchErrorFilter(YesNoFilter):
     title = "could not be read"
     parameter_name = "has_fetch_error"
 
@@ -85,7 +54,7 @@ class HasFetchErrorFilter(_YesNoFilter):
         return ~Q(fetch_error="")
 
 
-class HasBusinessesFilter(_YesNoFilter):
+class HasBusinessesFilter(YesNoFilter):
     title = "linked to a business"
     parameter_name = "has_businesses"
 
@@ -227,7 +196,7 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         count = getattr(obj, "sitemap_file_count", None)
         if count is None:
             count = obj.sitemap_files.count()
-        return changelist_link(SitemapFile, f"domain__id__exact={obj.pk}", f"{count} file(s)")
+        return changelist_query_link(SitemapFile, f"domain__id__exact={obj.pk}", f"{count} file(s)")
 
     @admin.display(description="pages (suggested)", ordering="page_count")
     def pages_link(self, obj):
@@ -239,8 +208,8 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             total = obj.pages.count()
             suggested = obj.pages.filter(suggested=True).count()
         return format_html(
-            '{} ({})', changelist_link(Page, f"domain__id__exact={obj.pk}", f"{total} page(s)"),
-            changelist_link(Page, f"domain__id__exact={obj.pk}&suggested__exact=1", f"{suggested} suggested"))
+            '{} ({})', changelist_query_link(Page, f"domain__id__exact={obj.pk}", f"{total} page(s)"),
+            changelist_query_link(Page, f"domain__id__exact={obj.pk}&suggested__exact=1", f"{suggested} suggested"))
 
 
     @admin.display(description="contacts", ordering="contact_count")
@@ -250,7 +219,7 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         count = getattr(obj, "contact_count", None)
         if count is None:
             count = obj.contacts.count()
-        return changelist_link(Contact, f"domain={obj.pk}", f"{count} contact(s)")
+        return changelist_query_link(Contact, f"domain={obj.pk}", f"{count} contact(s)")
 
 
 # --- SitemapFile ------------------------------------------------------------------------------
@@ -303,7 +272,7 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def children_link(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return changelist_link(SitemapFile, f"parent__id__exact={obj.pk}", f"{obj.children.count()} child file(s)")
+        return changelist_query_link(SitemapFile, f"parent__id__exact={obj.pk}", f"{obj.children.count()} child file(s)")
 
     @admin.display(description="pages", ordering="page_count")
     def pages_link(self, obj):
@@ -312,7 +281,7 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         count = getattr(obj, "page_count", None)
         if count is None:
             count = obj.pages.count()
-        return changelist_link(Page, f"sitemap_file__id__exact={obj.pk}", f"{count} page(s)")
+        return changelist_query_link(Page, f"sitemap_file__id__exact={obj.pk}", f"{count} page(s)")
 
     @admin.display(description="could not be read")
     def fetch_error_short(self, obj):
@@ -396,7 +365,7 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             count = obj.contact_sources.count()
         if not count:
             return "—"
-        return changelist_link(Contact, f"page={obj.pk}", f"{count} contact(s)")
+        return changelist_query_link(Contact, f"page={obj.pk}", f"{count} contact(s)")
 
 
 # --- PageContent --------------------------------------------------------------------------------------

@@ -10,33 +10,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.urls import NoReverseMatch, reverse
+
 from django.utils.html import format_html
 
-from curation.admin import WorkflowAdminMixin
+from curation.admin import WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link
 from curation.services import CurationInputError
 from places import services
 from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-def admin_link(obj, text: str | None = None) -> str:
-    """A link to `obj`'s admin change page (plain text when its model has no admin)."""
-    if obj is None:
-        return "—"
-    opts = obj._meta
-    try:
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return str(text or obj)
-    return format_html('<a href="{}">{}</a>', url, text or str(obj))
-
-
-def changelist_link(model, query: str, text: str) -> str:
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    return format_html('<a href="{}?{}">{}</a>', url, query, text)
 
 
 def website_link(url: str) -> str:
@@ -49,22 +32,7 @@ def website_link(url: str) -> str:
 
 # --- list filters that help curators decide fast ---------------------------------------------
 
-class _YesNoFilter(admin.SimpleListFilter):
-    def lookups(self, request, model_admin):
-        return (("yes", "Yes"), ("no", "No"))
-
-    def condition(self) -> Q:  # rows for "yes"
-        raise NotImplementedError
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(self.condition())
-        if self.value() == "no":
-            return queryset.exclude(self.condition())
-        return queryset
-
-
-class HasWebsiteFilter(_YesNoFilter):
+class HasWebsiteFilter(YesNoFilter):
     title = "has website"
     parameter_name = "has_website"
 
@@ -72,7 +40,7 @@ class HasWebsiteFilter(_YesNoFilter):
         return ~Q(website="")
 
 
-class PlaceHasPhoneFilter(_YesNoFilter):
+class PlaceHasPhoneFilter(YesNoFilter):
     title = "has phone"
     parameter_name = "has_phone"
 
@@ -80,7 +48,7 @@ class PlaceHasPhoneFilter(_YesNoFilter):
         return ~Q(phone="")
 
 
-class BusinessHasPhoneFilter(_YesNoFilter):
+class BusinessHasPhoneFilter(YesNoFilter):
     title = "has phone"
     parameter_name = "has_phone"
 
@@ -88,7 +56,7 @@ class BusinessHasPhoneFilter(_YesNoFilter):
         return ~Q(phone_e164="") | ~Q(phone_national="")
 
 
-class HasBusinessFilter(_YesNoFilter):
+class HasBusinessFilter(YesNoFilter):
     title = "deep-scanned"
     parameter_name = "has_business"
 
@@ -96,7 +64,7 @@ class HasBusinessFilter(_YesNoFilter):
         return Q(business__isnull=False)
 
 
-class HasDomainFilter(_YesNoFilter):
+class HasDomainFilter(YesNoFilter):
     title = "has domain"
     parameter_name = "has_domain"
 
@@ -104,7 +72,7 @@ class HasDomainFilter(_YesNoFilter):
         return Q(domain__isnull=False)
 
 
-class PlaceChainFilter(_YesNoFilter):
+class PlaceChainFilter(YesNoFilter):
     """The same website on several places: a chain or a franchise (usually one decision for all)."""
 
     title = "chain (same website on several places)"
@@ -116,7 +84,7 @@ class PlaceChainFilter(_YesNoFilter):
         return Q(website_domain__in=shared)
 
 
-class BusinessChainFilter(_YesNoFilter):
+class BusinessChainFilter(YesNoFilter):
     title = "chain (same domain on several businesses)"
     parameter_name = "chain"
 
@@ -235,7 +203,7 @@ class PlaceSearchAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def places_link(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return changelist_link(Place, f"search={obj.pk}", f"{obj.results_found or 0} place(s)")
+        return changelist_query_link(Place, f"search={obj.pk}", f"{obj.results_found or 0} place(s)")
 
 
 # --- Place ------------------------------------------------------------------------------------------
@@ -381,7 +349,7 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         count = getattr(obj, "contact_count", None)
         if count is None:
             count = obj.contacts.count()
-        return changelist_link(Contact, f"business={obj.pk}", f"{count} contact(s)")
+        return changelist_query_link(Contact, f"business={obj.pk}", f"{count} contact(s)")
 
 
 @admin.register(GooglePlacesUsage)

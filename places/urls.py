@@ -3,7 +3,7 @@
 The seed-compatible `places/staging` routes come first, so that the router's
 `places/<pk>/` never shadows them (the original's B-2).
 """
-from django.urls import path, re_path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from places import api
