@@ -223,14 +223,14 @@ def test_processing_only_workflow_runs_rows_queued_on_creation(wf_index):
 def test_heartbeat_keeps_a_long_hook_from_being_rescued(wf_check):
     import dataclasses
 
-    wf = dataclasses.replace(wf_check, lease_seconds=1, concurrency=1)
-    w = WidgetFactory(queued=True, behaviour="sleep:2.5")
+    wf = dataclasses.replace(wf_check, lease_seconds=2, concurrency=1)
+    w = WidgetFactory(queued=True)
     seen = {}
 
     def hook(*, record):
         import time
 
-        time.sleep(1.6)  # past the 1 s lease: only the heartbeat keeps it ours
+        time.sleep(3.2)  # well past the 2 s lease: only the heartbeat (every ~0.7 s) keeps it ours
         seen["rescue"] = services.processing_rescue(workflow=wf)
         seen["lease_until"] = row(record.pk).widget_check_lease_until
 
