@@ -206,6 +206,26 @@ class WorkflowAdminMixin:
                 base.append(wf.curation_field)  # changed through actions, so that it queues and is audited
         return [*base, "status_history"]
 
+    def get_fieldsets(self, request, obj=None):
+        """Unless the admin declares its own fieldsets: the model's fields first, then one section per
+        workflow (statuses and error), its queue bookkeeping collapsed, and the status history."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.fieldsets or obj is None:
+            return fieldsets
+        engine_fields = set()
+        sections = []
+        for wf in self.get_workflows():
+            main = ([wf.curation_field] if wf.curation else []) + [
+                wf.status_field, wf.error_field, wf.f("error_class"), wf.f("attempts"), wf.f("processed_at")]
+            bookkeeping = [wf.f(s) for s in ("queued_at", "available_at", "lease_until", "lease_token", "locked_by")]
+            engine_fields.update(main, bookkeeping)
+            sections += [(wf.label, {"fields": main}),
+                         (f"{wf.label}: queue bookkeeping", {"fields": bookkeeping, "classes": ["collapse"]})]
+        engine_fields.add("status_history")
+        rest = [f for f in fieldsets[0][1]["fields"] if f not in engine_fields] if fieldsets else []
+        return [(None, {"fields": rest}), *sections, ("Status history", {"fields": ["status_history"]}),
+                *[fs for fs in fieldsets[1:]]]
+
     @admin.display(description="Status history")
     def status_history(self, obj):
         if obj is None or obj.pk is None:
