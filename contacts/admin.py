@@ -163,13 +163,6 @@ class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_pages=Count("sources__page", distinct=True))
 
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
-
     def get_readonly_fields(self, request, obj=None):
         return [*CONTACT_FACTS, *super().get_readonly_fields(request, obj)]
 

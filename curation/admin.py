@@ -206,6 +206,12 @@ class WorkflowAdminMixin:
                 base.append(wf.curation_field)  # changed through actions, so that it queues and is audited
         return [*base, "status_history"]
 
+    def get_fields(self, request, obj=None):
+        """The declared fields plus every read-only one (the engine's fields, display-only links),
+        so that an admin declaring `fields` still shows them."""
+        fields = list(super().get_fields(request, obj))
+        return fields + [f for f in self.get_readonly_fields(request, obj) if f not in fields]
+
     def get_fieldsets(self, request, obj=None):
         """Unless the admin declares its own fieldsets: the model's fields first, then one section per
         workflow (statuses and error), its queue bookkeeping collapsed, and the status history."""

@@ -153,13 +153,6 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     inlines = [SitemapFileInline]
     fields = (*DOMAIN_FACTS, "businesses_link", "sitemaps_link", "pages_link", "contacts_link")
 
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
-
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
         facts = [f for f in DOMAIN_FACTS if f != "domain"] if obj is None else list(DOMAIN_FACTS)
@@ -240,13 +233,6 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     fields = SITEMAP_FACTS
 
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
-
     def get_readonly_fields(self, request, obj=None):
         return [*SITEMAP_FACTS, *super().get_readonly_fields(request, obj)]
 
@@ -306,13 +292,6 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_select_related = ("domain", "sitemap_file", "content")
     list_per_page = 100
     fields = PAGE_FACTS
-
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
 
     def get_readonly_fields(self, request, obj=None):
         return [*PAGE_FACTS, *super().get_readonly_fields(request, obj)]

@@ -244,13 +244,6 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     inlines = [PlaceSearchResultInline]
     fields = (*PLACE_FACTS, "business_link")
 
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
-
     def get_readonly_fields(self, request, obj=None):
         return [*PLACE_FACTS, "business_link", *super().get_readonly_fields(request, obj)]
 
@@ -302,13 +295,6 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_select_related = ("domain", "source_place")
     list_per_page = 100
     fields = BUSINESS_FACTS
-
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        for name in self.get_readonly_fields(request, obj):
-            if name not in fields:
-                fields.append(name)
-        return fields
 
     def get_readonly_fields(self, request, obj=None):
         return [*BUSINESS_FACTS, *super().get_readonly_fields(request, obj)]
