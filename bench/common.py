@@ -16,7 +16,10 @@ DEFAULT_URL = "postgres://scrapersky:scrapersky@127.0.0.1:5432/scrapersky_bench"
 
 
 def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    """BENCH_DATABASE_URL, or a database named after this checkout's folder: every script drops and
+    recreates its database, so two checkouts benchmarking on one server must not share one."""
+    checkout = "".join(c if c.isalnum() else "_" for c in ROOT.name.lower())
+    return os.environ.get("BENCH_DATABASE_URL", f"{DEFAULT_URL}_{checkout}")
 
 
 def fresh_database(url: str) -> None:
