@@ -41,6 +41,8 @@ class Workflow:
     readiness: str | None = None
     description: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # The original system's routes for this stage (curation.legacy.Legacy); None: no legacy surface.
+    legacy: object | None = field(default=None, compare=False, hash=False)
 
     # --- names ------------------------------------------------------------
     @property
