@@ -197,7 +197,7 @@ SPECTACULAR_SETTINGS = {
 # --- Background work (django-q2) ----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
-    "name": "scrapersky",
+    "name": os.environ.get("Q_CLUSTER_NAME", "scrapersky"),  # Redis list key: one per deployment sharing a Redis
     "workers": env_int("Q_WORKERS", 2),
     "timeout": env_int("Q_TIMEOUT", 240),  # hard stop of one workflow run
     "retry": env_int("Q_TIMEOUT", 240) + 60,  # must exceed timeout, or a slow run is redelivered
