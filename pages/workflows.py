@@ -10,8 +10,123 @@ rows after its time budget (45 s), and one hook is itself bounded
 plus the database writes; FETCH_TOTAL_TIMEOUT = 30 s per request), so a run
 ends well before the worker timeout even on SQLite, where rows run one at a time.
 """
+from curation.legacy import CURATION, ERROR, PROCESSING, Legacy
 from curation.registry import register
 from curation.workflow import Workflow
+
+# --- The original system's routes of WF4, WF5 and WF7 (curation.legacy; docs/api-compat.md) ---------
+
+# The original's page_type (Honeybee) ↔ our category.
+PAGE_TYPE_TO_CATEGORY = {"contact_root": "contact", "career_contact": "careers", "about_root": "about",
+                         "services_root": "services", "team_root": "team", "legal_root": "legal",
+                         "menu_root": "product", "pricing_root": "product", "unknown": "other"}
+CATEGORY_TO_PAGE_TYPE = {"contact": "contact_root", "careers": "career_contact", "about": "about_root",
+                         "services": "services_root", "team": "team_root", "legal": "legal_root", "other": "unknown"}
+# The original's sitemap_type / discovery_method values ↔ ours.
+SITEMAP_TYPES = {"standard": "urlset", "index": "index"}
+DISCOVERY_METHODS = {"robots_txt": "robots", "common_path": "well_known", "html_link": "homepage_link",
+                     "sitemap_index": "sitemap_index"}
+
+
+def _page_type(queryset, value):
+    return queryset.filter(category=PAGE_TYPE_TO_CATEGORY.get(value, value))
+
+
+def _sitemap_type(queryset, value):
+    return queryset.filter(sitemap_type__iexact=SITEMAP_TYPES.get(str(value).lower(), value))
+
+
+def _discovery_method(queryset, value):
+    return queryset.filter(discovered_how=DISCOVERY_METHODS.get(value, value))
+
+
+def _file_status(row) -> str:
+    """The original's sitemap_files.status: whether the file itself could be read."""
+    return "Error" if row.fetch_error else ("Completed" if row.fetched_at else "Pending")
+
+
+def _nothing(row):
+    return None
+
+
+DOMAIN_LEGACY = Legacy(
+    prefix="domains",
+    ids_field="domain_ids",
+    status_field="sitemap_curation_status",
+    status_path="sitemap-curation/status",
+    fields={
+        "id": "id", "domain": "domain", "sitemap_curation_status": CURATION, "sitemap_analysis_status": PROCESSING,
+        "sitemap_analysis_error": ERROR, "status": lambda row: "active", "created_at": "created_at",
+        "updated_at": "updated_at",
+    },
+    # `domain` is what the original UI sent for domain_filter (ignored there, meant as the same filter).
+    filters={"sitemap_curation_status": CURATION, "domain_filter": "domain__icontains", "domain": "domain__icontains"},
+    filtered_body={"sitemap_curation_status_filter": CURATION, "domain_filter": "domain__icontains"},
+    page_size=20,
+    max_page_size=100,
+    sort_style="desc",
+    sort_fields={"domain": "domain", "created_at": "created_at", "updated_at": "updated_at",
+                 "sitemap_curation_status": CURATION, "sitemap_analysis_status": PROCESSING, "status": "updated_at"},
+    # WF4's analysis status was lowercase, and "submitted" was its last (success) state.
+    processing_out={"Queued": "queued", "Processing": "processing", "Completed": "submitted", "Error": "failed"},
+    own_list="pages.api.DomainViewSet",
+)
+
+SITEMAP_FILE_LEGACY = Legacy(
+    prefix="sitemap-files",
+    ids_field="sitemap_file_ids",
+    status_field="deep_scrape_curation_status",
+    status_path="sitemap_import_curation/status",
+    fields={
+        "id": "id", "domain_id": "domain_id", "sitemap_url": "url", "status": _file_status,
+        "url_count": "url_count", "deep_scrape_curation_status": CURATION, "domain_name": "domain.domain",
+        "created_at": "created_at", "updated_at": "updated_at", "created_by": _nothing, "updated_by": _nothing,
+        "file_path": _nothing, "error_message": lambda row: row.fetch_error or None, "processing_time": _nothing,
+        "sitemap_type": lambda row: row.sitemap_type or None,
+        "discovery_method": lambda row: {v: k for k, v in DISCOVERY_METHODS.items()}.get(row.discovered_how,
+                                                                                        row.discovered_how),
+        # The original forgot these (B-3):
+        "sitemap_import_status": PROCESSING, "sitemap_import_error": ERROR,
+    },
+    filters={"domain_id": "domain_id", "deep_scrape_curation_status": CURATION, "url_contains": "url__icontains",
+             "sitemap_type": _sitemap_type, "discovery_method": _discovery_method},
+    filtered_body={"deep_scrape_curation_status_filter": CURATION, "domain_id": "domain_id",
+                   "url_contains": "url__icontains"},
+    page_size=15,
+    list_slash=True,
+    processing_out={"Completed": "Complete"},
+    select_related=("domain",),
+    own_list="pages.api.SitemapFileViewSet",
+)
+
+PAGE_LEGACY = Legacy(
+    prefix="pages",
+    ids_field="page_ids",
+    fields={
+        "id": "id", "url": "url", "title": "content.title", "domain_id": "domain_id", "curation_status": CURATION,
+        "processing_status": PROCESSING,
+        "page_type": lambda row: CATEGORY_TO_PAGE_TYPE.get(row.category, row.category),
+        "updated_at": "updated_at", "created_at": "created_at", "error": ERROR, "suggested": "suggested",
+    },
+    filters={"page_curation_status": CURATION, "page_processing_status": PROCESSING, "page_type": _page_type,
+             "url_contains": "url__icontains"},
+    filtered_body={"page_curation_status": CURATION, "page_processing_status": PROCESSING, "page_type": _page_type,
+                   "url_contains": "url__icontains",
+                   "contact_scrape_status": lambda qs, value: qs},  # accepted and ignored, as in the original
+    empty_filtered_404=True,
+    pagination="offset",
+    page_size=100,
+    max_page_size=1000,
+    list_key="pages",
+    list_slash=True,
+    # The original's page curation vocabulary: "Skipped" is our Rejected; its Complete is our Completed.
+    curation_out={"Rejected": "Skipped"},
+    curation_in={"Skipped": "Rejected"},
+    processing_out={"Completed": "Complete"},
+    select_related=("content",),
+    defer=("content__html",),
+    own_list="pages.api.PageViewSet",
+)
 
 sitemap_discovery = register(Workflow(
     name="sitemap_discovery",
@@ -25,6 +140,7 @@ sitemap_discovery = register(Workflow(
     backoff_base_seconds=60,
     backoff_cap_seconds=6 * 3600,
     time_budget_seconds=45,
+    legacy=DOMAIN_LEGACY,
     description="robots.txt Sitemap: lines, homepage links, well-known paths → SitemapFile rows "
                 "(no sitemap: the homepage's links become pages).",
 ))
@@ -41,6 +157,7 @@ sitemap_import = register(Workflow(
     backoff_base_seconds=60,
     backoff_cap_seconds=6 * 3600,
     time_budget_seconds=45,
+    legacy=SITEMAP_FILE_LEGACY,
     description="Fetch and stream-parse a sitemap (and an index's children, bounded) → Page rows, categorised, "
                 "contact-like pages suggested.",
 ))
@@ -57,5 +174,6 @@ page_scrape = register(Workflow(
     backoff_base_seconds=60,
     backoff_cap_seconds=6 * 3600,
     time_budget_seconds=45,
+    legacy=PAGE_LEGACY,
     description="Polite fetch (robots.txt, per-host limits, size cap) → PageContent with metadata, then contacts.",
 ))

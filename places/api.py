@@ -1,20 +1,17 @@
-"""The places API (DESIGN §5): place-searches (POST starts one), places, local-businesses,
-and the seed-compatible staging endpoints of the original system.
+"""The places API (DESIGN §5): place-searches (POST starts one), places, local-businesses.
+
+The original system's staging routes are generated from the deep_scan declaration (curation.legacy).
 
 Views are thin: they validate input and call one service.
 """
 from __future__ import annotations
 
-import math
-
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from curation.choices import CURATION_ALIASES, CurationStatus
 from curation.services import CurationInputError
 from places import serializers as s
 from places import services
@@ -98,56 +95,3 @@ class LocalBusinessViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return s.LocalBusinessDetailSerializer if self.action == "retrieve" else s.LocalBusinessSerializer
-
-
-class PlacesStagingApi(APIView):
-    """`GET /api/v3/places/staging` of the original system (seed-compatible list)."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, description="Page number, from 1 (default 1)"),
-            OpenApiParameter("size", int, description="Items per page, 1–200 (default 50)"),
-            OpenApiParameter("status", str, description="Deep-scan curation status (\"Not a Fit\" = Rejected)"),
-        ],
-        responses={200: s.StagingListSerializer},
-        summary="Staging places, original format (newest update first)",
-    )
-    def get(self, request):
-        query = _valid(s.StagingQuerySerializer, request.query_params)
-        page, size = query["page"], query["size"]
-        places = Place.objects.select_related("last_search").order_by("-updated_at", "pk")
-        wanted = query["status"].strip()
-        if wanted:
-            wanted = CURATION_ALIASES.get(wanted, wanted)
-            if wanted not in CurationStatus.values:
-                raise CurationInputError(f"Unknown status {query['status']!r}; allowed: "
-                                         f"{', '.join(CurationStatus.values)} (or \"Not a Fit\")")
-            places = places.filter(deep_scan_curation_status=wanted)
-        total = places.count()
-        items = places[(page - 1) * size: page * size]
-        return Response({
-            "items": s.StagingItemSerializer(items, many=True).data,
-            "total": total,
-            "page": page,
-            "size": size,
-            "pages": math.ceil(total / size) if total else 0,
-        })
-
-
-class PlacesStagingStatusApi(APIView):
-    """`PUT /api/v3/places/staging/status` of the original system: Selected queues the deep scan."""
-
-    @extend_schema(request=s.StagingStatusInputSerializer, responses={200: s.StagingStatusOutputSerializer},
-                   summary="Set the deep-scan curation status of places by Google place id")
-    def put(self, request):
-        _require_perm(request, "places.change_place", "Changing places")
-        data = _valid(s.StagingStatusInputSerializer, request.data)
-        result = services.place_staging_status_set(place_ids=data["place_ids"], status=data["status"],
-                                                   actor=request.user, source="api")
-        return Response({
-            "message": result.message,
-            "updated_count": result.updated_count,
-            "queued_count": result.queued_count,
-            "dequeued_count": result.dequeued_count,
-            "skipped_count": result.skipped_count,
-        })

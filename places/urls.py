@@ -1,9 +1,9 @@
 """API routes of the places app (mounted under /api/v3/).
 
-The seed-compatible `places/staging` routes come first, so that the router's
+The original system's `places/staging` routes are generated from the deep_scan
+declaration (curation.legacy) and mounted before these, so the router's
 `places/<pk>/` never shadows them (the original's B-2).
 """
-from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from places import api
@@ -13,8 +13,4 @@ router.register("place-searches", api.PlaceSearchViewSet, basename="place-search
 router.register("places", api.PlaceViewSet, basename="place")
 router.register("local-businesses", api.LocalBusinessViewSet, basename="local-business")
 
-urlpatterns = [
-    re_path(r"^places/staging/?$", api.PlacesStagingApi.as_view(), name="places-staging"),
-    re_path(r"^places/staging/status/?$", api.PlacesStagingStatusApi.as_view(), name="places-staging-status"),
-    *router.urls,
-]
+urlpatterns = [*router.urls]

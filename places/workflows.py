@@ -1,6 +1,51 @@
 """The declarations of WF1–WF3 (README "Adding a workflow")."""
+from curation.legacy import CURATION, ERROR, PROCESSING, TENANT, Legacy
 from curation.registry import register
 from curation.workflow import Workflow
+
+# The original system's routes of WF2 and WF3 (curation.legacy; docs/api-compat.md).
+STAGING_LEGACY = Legacy(
+    prefix="places/staging",
+    ids_field="place_ids",
+    id_attr="place_id",  # the original's ids here are Google place ids
+    fields={
+        "place_id": "place_id", "business_name": "name", "address": "formatted_address",
+        "category": "category", "search_location": "last_search.location_text", "latitude": "latitude",
+        "longitude": "longitude", "rating": "rating", "reviews_count": "user_rating_count",
+        "price_level": "price_level", "status": CURATION, "updated_at": "updated_at",
+        "last_deep_scanned_at": "last_deep_scanned_at", "search_job_id": "last_search_id", "tenant_id": TENANT,
+        # The original forgot these (B-3):
+        "deep_scan_status": PROCESSING, "deep_scan_error": ERROR,
+    },
+    filters={"status": CURATION},
+    filtered_body={"status_filter": CURATION,
+                   "discovery_job_id": lambda qs, value: qs.filter(search_results__search_id=value)},
+    empty_filtered_404=True,
+    select_related=("last_search",),
+    defer=("raw",),
+)
+
+LOCAL_BUSINESS_LEGACY = Legacy(
+    prefix="local-businesses",
+    ids_field="local_business_ids",
+    fields={
+        "id": "id", "business_name": "name", "full_address": "formatted_address", "phone": "phone_national",
+        "website_url": "website", "status": CURATION, "domain_extraction_status": PROCESSING,
+        "domain_extraction_error": ERROR, "domain": "domain.domain", "created_at": "created_at",
+        "updated_at": "updated_at", "tenant_id": TENANT,
+    },
+    filters={"status": CURATION, "business_name": "name__icontains"},
+    filtered_body={"status_filter": CURATION, "business_name": "name__icontains"},
+    empty_filtered_404=True,
+    sort_style="dir",
+    sort_fields={"business_name": "name", "full_address": "formatted_address", "phone": "phone_national",
+                 "website_url": "website", "status": CURATION, "domain_extraction_status": PROCESSING,
+                 "rating": "rating", "reviews_count": "reviews_count", "city": "city",
+                 "created_at": "created_at", "updated_at": "updated_at"},
+    select_related=("domain",),
+    defer=("raw",),
+    own_list="places.api.LocalBusinessViewSet",
+)
 
 place_search = register(Workflow(
     name="place_search",
@@ -30,6 +75,7 @@ deep_scan = register(Workflow(
     backoff_base_seconds=30,
     time_budget_seconds=45,
     readiness="places.services.google_readiness",
+    legacy=STAGING_LEGACY,
     description="Google Place Details → LocalBusiness, upserted on place_id (a re-scan never resets its curation).",
 ))
 
@@ -44,5 +90,6 @@ domain_extraction = register(Workflow(
     max_attempts=3,
     backoff_base_seconds=10,
     time_budget_seconds=45,
+    legacy=LOCAL_BUSINESS_LEGACY,
     description="Website → normalised URL, registrable domain (offline PSL), kind; own sites → pages.Domain.",
 ))

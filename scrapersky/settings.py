@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
     "curation status (set by people) and a processing status (set by workers).",
     "VERSION": "3.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "TAGS": [{"name": "legacy (compatibility)", "description": "The original ScraperSky API kept for its own "
+              "clients (the compatibility surface); new clients use the other endpoints. docs/api-compat.md"}],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -13,6 +13,8 @@ api_v3 = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="docs"),
     path("", include("curation.urls")),
+    # The original system's routes (issue #13) first: they share some paths with ours (docs/api-compat.md).
+    path("", include("curation.legacy_urls")),
     path("", include("places.urls")),
     path("", include("pages.urls")),
     path("", include("contacts.urls")),

@@ -20,7 +20,7 @@ STAGING = "/api/v3/places/staging"
 STAGING_STATUS = "/api/v3/places/staging/status"
 ITEM_KEYS = {"place_id", "business_name", "address", "category", "search_location", "latitude", "longitude", "rating",
              "reviews_count", "price_level", "status", "updated_at", "last_deep_scanned_at", "search_job_id",
-             "deep_scan_status", "deep_scan_error"}
+             "tenant_id", "deep_scan_status", "deep_scan_error"}
 
 
 def _places(n: int, **kwargs):
@@ -61,7 +61,7 @@ def test_staging_list_filters_by_status_with_the_not_a_fit_alias(api_client):
     rows = _places(3)
     put_in_state(registry.get("deep_scan"), [rows[0]], processing=None, curation="Rejected")
     assert api_client.get(STAGING, {"status": "Rejected"}).json()["total"] == 1
-    assert api_client.get(STAGING, {"status": "Not a Fit"}).json()["items"][0]["status"] == "Rejected"
+    assert api_client.get(STAGING, {"status": "Not a Fit"}).json()["items"][0]["status"] == "Not a Fit"
     assert api_client.get(STAGING, {"status": "New"}).json()["total"] == 2
 
 
