@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -191,7 +191,7 @@ def apply_filter(workflow: Workflow, queryset: QuerySet, spec, value, *, what: s
         raise LegacyInputError(f"{what}: invalid value {value!r} ({message})") from None
 
 
-def _int_param(params, name: str, default: int, low: int, high: int | None) -> int:
+def int_param(params, name: str, default: int, low: int, high: int | None) -> int:
     raw = params.get(name)
     if raw in (None, ""):
         return default
@@ -254,13 +254,13 @@ def list_response(workflow: Workflow, params) -> dict:
         applied[name] = value
     queryset = queryset.order_by(*_ordering(legacy, workflow, params))
     if legacy.pagination == "offset":
-        limit = _int_param(params, "limit", legacy.page_size, 1, legacy.max_page_size)
-        offset = _int_param(params, "offset", 0, 0, None)
+        limit = int_param(params, "limit", legacy.page_size, 1, legacy.max_page_size)
+        offset = int_param(params, "offset", 0, 0, None)
         total = queryset.count()
         rows = [item(workflow, row) for row in queryset[offset: offset + limit]]
         return {legacy.list_key: rows, "total": total, "offset": offset, "limit": limit, "filters_applied": applied}
-    page = _int_param(params, "page", 1, 1, None)
-    size = _int_param(params, "size", legacy.page_size, 1, legacy.max_page_size)
+    page = int_param(params, "page", 1, 1, None)
+    size = int_param(params, "size", legacy.page_size, 1, legacy.max_page_size)
     total = queryset.count()
     rows = [item(workflow, row) for row in queryset[(page - 1) * size: page * size]]
     return {"items": rows, "total": total, "page": page, "size": size, "pages": math.ceil(total / size) if total else 0}
@@ -502,9 +502,12 @@ def urlpatterns() -> list:
     return patterns
 
 
-def both_slashes(path: str, view, name: str) -> list:
-    """A hand-written legacy route (search, submissions, webhooks) under both slash forms, the unslashed documented."""
-    return [re_path(rf"^{path}$", view, name=name), re_path(rf"^{path}/$", view, name=f"{name}-alt")]
+def both_slashes(path: str, view_class: type[APIView], name: str) -> list:
+    """A hand-written legacy route (search, submissions, webhooks) under both slash forms.
 
+    The unslashed form is documented; the slashed one answers the same, off the schema (`schema = None`).
+    """
+    alternate = type(f"{view_class.__name__}Alt", (view_class,), {"schema": None})
+    return [re_path(rf"^{path}$", view_class.as_view(), name=name),
+            re_path(rf"^{path}/$", alternate.as_view(), name=f"{name}-alt")]
 
-Transform = Callable[[QuerySet, Any], QuerySet]

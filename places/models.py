@@ -63,6 +63,8 @@ class PlaceSearch(workflow_fields("place_search", curation=False), BaseModel):
     results_found = models.PositiveIntegerField("found", null=True, blank=True)
     results_new = models.PositiveIntegerField("new", null=True, blank=True)
     results_known = models.PositiveIntegerField("already known", null=True, blank=True)
+    # Searches started together by the original UI's batch search (POST /api/v3/places/batch-search) share it.
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "place search"

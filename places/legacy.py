@@ -1,0 +1,255 @@
+"""The original system's WF1 search routes and the WF2 queue route (issue #13; docs/api-compat.md).
+
+The stage lists and status updates are generated from the workflow
+declarations (curation.legacy). These are the places routes that are not a
+list or a status update: a search, its status, history and results, and the
+batch search the original UI called but never had. They create our normal
+`PlaceSearch` rows through `places.services.place_search_create`, so a legacy
+search runs exactly like one started in admin or by `POST /place-searches/`.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation import registry, services as curation_services
+from curation.legacy import TAG, TENANT_ID, LegacyInputError, both_slashes, ids_to_pks, int_param
+from places import services
+from places.models import Place, PlaceSearch
+
+SCAN = "/api/v3/localminer-discoveryscan"
+MAX_BATCH_LOCATIONS = 50
+
+# Our processing status of a search → the original place_searches.status and its progress.
+SEARCH_STATUS = {None: ("pending", 0.0), "Queued": ("pending", 0.0), "Processing": ("processing", 0.5),
+                 "Completed": ("complete", 1.0), "Error": ("failed", 1.0)}
+SEARCH_STATUS_IN = {"pending": ["Queued"], "processing": ["Processing"], "complete": ["Completed"],
+                    "failed": ["Error"]}
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in serializer.errors.items())
+        raise LegacyInputError(details)
+    return serializer.validated_data
+
+
+def search_status(search: PlaceSearch) -> dict:
+    """The original `GET …/search/status/{job_id}` body, plus what it never told (counts, the error)."""
+    state, progress = SEARCH_STATUS.get(search.place_search_processing_status, ("pending", 0.0))
+    return {
+        "job_id": str(search.pk), "status": state, "progress": progress,
+        "created_at": search.created_at.isoformat(), "updated_at": search.updated_at.isoformat(),
+        "business_type": search.query, "location": search.location_text,
+        "results_found": search.results_found, "results_new": search.results_new,
+        "error": search.place_search_processing_error or None,
+    }
+
+
+def history_item(search: PlaceSearch) -> dict:
+    """A row of the original place_searches table."""
+    return {
+        "id": str(search.pk), "job_id": str(search.pk), "tenant_id": TENANT_ID,
+        "user_id": str(search.created_by_id) if search.created_by_id else None,
+        "location": search.location_text, "business_type": search.query, "params": {"radius_km": None},
+        "status": SEARCH_STATUS.get(search.place_search_processing_status, ("pending", 0))[0],
+        "created_at": search.created_at.isoformat(), "updated_at": search.updated_at.isoformat(),
+        "results_found": search.results_found,
+    }
+
+
+def place_item(place: Place, search: PlaceSearch | None, rank: int | None = None) -> dict:
+    """A row of the original places_staging table."""
+    return {
+        "id": str(place.pk), "place_id": place.place_id, "name": place.name,
+        "formatted_address": place.formatted_address, "business_type": search.query if search else None,
+        "latitude": place.latitude, "longitude": place.longitude, "vicinity": None, "rating": place.rating,
+        "user_ratings_total": place.user_rating_count, "price_level": place.price_level,
+        "status": "Not a Fit" if place.deep_scan_curation_status == "Rejected" else place.deep_scan_curation_status,
+        "deep_scan_status": place.deep_scan_processing_status,
+        "deep_scan_error": place.deep_scan_processing_error or None,
+        "search_job_id": str(search.pk) if search else None,
+        "search_query": search.query if search else None,
+        "search_location": search.location_text if search else None,
+        "search_time": place.last_seen_at.isoformat() if place.last_seen_at else None,
+        "updated_at": place.updated_at.isoformat(), "tenant_id": TENANT_ID, "rank": rank,
+        "website": place.website or None, "phone": place.phone or None,
+    }
+
+
+def _require_search_permission(request) -> None:
+    if not request.user.has_perm("places.add_placesearch"):
+        raise PermissionDenied("Starting a place search needs the places.add_placesearch permission")
+
+
+class SearchInput(serializers.Serializer):
+    business_type = serializers.CharField(max_length=200)
+    location = serializers.CharField(max_length=255)
+    radius_km = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
+    tenant_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class BatchSearchInput(serializers.Serializer):
+    business_type = serializers.CharField(max_length=200)
+    locations = serializers.ListField(child=serializers.CharField(max_length=255), allow_empty=False,
+                                      max_length=MAX_BATCH_LOCATIONS)
+    radius_km = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
+    tenant_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("locations"), str):  # a textarea: one per line
+            data = {**data, "locations": [line for line in data["locations"].splitlines() if line.strip()]}
+        return super().to_internal_value(data)
+
+
+def _legacy(**kwargs):
+    kwargs.setdefault("responses", {200: OpenApiTypes.OBJECT})
+    return extend_schema(tags=[TAG], request=OpenApiTypes.OBJECT, **kwargs)
+
+
+class SearchPlacesApi(APIView):
+    """`POST /api/v3/localminer-discoveryscan/search/places`: start a search (queued; runs on a worker)."""
+
+    @_legacy(summary="Original: start a place search",
+             description="Body {business_type, location, radius_km=10, tenant_id}. Creates our PlaceSearch "
+                         "\"<business_type> in <location>\"; radius_km is accepted and not used (the original sent "
+                         "it without a centre, so Google ignored it too).")
+    def post(self, request):
+        _require_search_permission(request)
+        data = _valid(SearchInput, request.data)
+        search = services.place_search_create(query=data["business_type"], location_text=data["location"],
+                                              user=request.user)
+        return Response({"job_id": str(search.pk), "status_url": f"{SCAN}/search/status/{search.pk}",
+                         "status": "processing"})
+
+
+class SearchStatusApi(APIView):
+    @_legacy(summary="Original: a place search's status and progress")
+    def get(self, request, job_id):
+        return Response(search_status(get_object_or_404(PlaceSearch, pk=job_id)))
+
+
+class SearchHistoryApi(APIView):
+    @_legacy(summary="Original: recent place searches (limit 1–100, offset, status)")
+    def get(self, request):
+        limit = int_param(request.query_params, "limit", 20, 1, 100)
+        offset = int_param(request.query_params, "offset", 0, 0, None)
+        searches = PlaceSearch.objects.order_by("-created_at", "pk")
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in SEARCH_STATUS_IN:
+                raise LegacyInputError(f"Unknown status {wanted!r}; allowed: {', '.join(SEARCH_STATUS_IN)}")
+            q = Q(place_search_processing_status__in=SEARCH_STATUS_IN[wanted])
+            if wanted == "pending":
+                q |= Q(place_search_processing_status__isnull=True)
+            searches = searches.filter(q)
+        return Response([history_item(s) for s in searches[offset: offset + limit]])
+
+
+class SearchResultsApi(APIView):
+    @_legacy(summary="Original: the places one search found (limit 1–1000, offset)")
+    def get(self, request, job_id):
+        search = get_object_or_404(PlaceSearch, pk=job_id)
+        limit = int_param(request.query_params, "limit", 100, 1, 1000)
+        offset = int_param(request.query_params, "offset", 0, 0, None)
+        results = search.results.select_related("place").order_by("rank")
+        total = results.count()
+        places = [place_item(r.place, search, r.rank) for r in results[offset: offset + limit]]
+        return Response({"places": places, "total": total, "limit": limit, "offset": offset,
+                         "job_info": search_status(search), "filters": {"job_id": str(search.pk)}})
+
+
+class ScanHealthApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(tags=[TAG], responses={200: OpenApiTypes.OBJECT}, auth=[], summary="Original: health check")
+    def get(self, request):
+        return Response({"status": "ok", "service": "localminer-discoveryscan"})
+
+
+class BatchSearchApi(APIView):
+    """`POST /api/v3/places/batch-search`: one business type over several locations (the original UI's Batch tab)."""
+
+    @_legacy(summary="Batch place search over several locations",
+             description="Body {business_type, locations: [..] (or one per line), radius_km, tenant_id}: one of "
+                         "our PlaceSearch rows per location, queued at once. Never existed in the original "
+                         "backend although its UI called it.")
+    def post(self, request):
+        _require_search_permission(request)
+        data = _valid(BatchSearchInput, request.data)
+        locations = list(dict.fromkeys(loc.strip() for loc in data["locations"] if loc.strip()))
+        if not locations:
+            raise LegacyInputError("locations: at least one location is required")
+        with transaction.atomic():  # all searches or none
+            searches = [services.place_search_create(query=data["business_type"], location_text=loc,
+                                                     user=request.user) for loc in locations]
+            batch_id = searches[0].pk
+            PlaceSearch.objects.filter(pk__in=[s.pk for s in searches]).update(batch_id=batch_id)
+        return Response({"batch_id": str(batch_id), "status_url": f"/api/v3/places/batch-status/{batch_id}",
+                         "status": "processing", "total_searches": len(searches),
+                         "job_ids": [str(s.pk) for s in searches]}, status=status.HTTP_202_ACCEPTED)
+
+
+class BatchStatusApi(APIView):
+    @_legacy(summary="Status of a batch place search")
+    def get(self, request, batch_id):
+        searches = list(PlaceSearch.objects.filter(batch_id=batch_id).order_by("created_at", "pk"))
+        if not searches:
+            return Response({"detail": f"No batch search {batch_id}"}, status=status.HTTP_404_NOT_FOUND)
+        jobs = [search_status(s) for s in searches]
+        counts = {state: sum(1 for j in jobs if j["status"] == state)
+                  for state in ("pending", "processing", "complete", "failed")}
+        done = counts["complete"] + counts["failed"]
+        overall = ("complete" if counts["complete"] == len(jobs) else
+                   "failed" if counts["failed"] == len(jobs) else
+                   "partial" if done == len(jobs) else "processing")
+        return Response({"batch_id": str(batch_id), "status": overall, "total_searches": len(jobs),
+                         "completed_searches": counts["complete"], "failed_searches": counts["failed"],
+                         "progress": round(done / len(jobs), 3),
+                         "places_found": sum(s.results_found or 0 for s in searches), "jobs": jobs})
+
+
+class QueueDeepScanApi(APIView):
+    """`PUT /api/v3/places/staging/queue-deep-scan`: queue deep scans without touching the curation status."""
+
+    queryset = Place.objects.all()  # writing needs places.change_place
+
+    @_legacy(summary="Original: queue deep scans directly (never-scanned and failed places only)",
+             responses={202: OpenApiTypes.OBJECT})
+    def put(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        workflow = registry.get("deep_scan")
+        pks = ids_to_pks(workflow, body.get("place_ids"), what="place_ids")
+        # The original queued rows whose deep_scan_status was NULL or Error; the engine's two services for those.
+        fresh = curation_services.processing_enqueue(workflow=workflow, ids=pks)
+        failed = Place.objects.filter(pk__in=pks, deep_scan_processing_status="Error").values_list("pk", flat=True)
+        again = curation_services.processing_requeue(workflow=workflow, ids=list(failed), actor=request.user,
+                                                     source="api").queued_count if failed else 0
+        count = fresh + again
+        return Response({"message": f"{count} place(s) queued for deep scan", "updated_count": count},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+urlpatterns = [
+    *both_slashes("localminer-discoveryscan/search/places", SearchPlacesApi, "legacy-search-places"),
+    *both_slashes(r"localminer-discoveryscan/search/status/(?P<job_id>[0-9a-fA-F-]{36})", SearchStatusApi,
+                  "legacy-search-status"),
+    *both_slashes("localminer-discoveryscan/search/history", SearchHistoryApi, "legacy-search-history"),
+    *both_slashes(r"localminer-discoveryscan/results/(?P<job_id>[0-9a-fA-F-]{36})", SearchResultsApi,
+                  "legacy-search-results"),
+    *both_slashes("localminer-discoveryscan/health", ScanHealthApi, "legacy-search-health"),
+    *both_slashes("places/batch-search", BatchSearchApi, "legacy-batch-search"),
+    *both_slashes(r"places/batch-status/(?P<batch_id>[0-9a-fA-F-]{36})", BatchStatusApi,
+                  "legacy-batch-status"),
+    *both_slashes("places/staging/queue-deep-scan", QueueDeepScanApi, "legacy-queue-deep-scan"),
+]
