@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.urls import re_path
+from django.urls import path, re_path
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -502,12 +502,11 @@ def urlpatterns() -> list:
     return patterns
 
 
-def both_slashes(path: str, view_class: type[APIView], name: str) -> list:
+def both_slashes(route: str, view_class: type[APIView], name: str) -> list:
     """A hand-written legacy route (search, submissions, webhooks) under both slash forms.
 
-    The unslashed form is documented; the slashed one answers the same, off the schema (`schema = None`).
+    `route` is a Django path ("sitemap/status/<uuid:job_id>"). The unslashed form is documented;
+    the slashed one answers the same, off the schema (`schema = None`).
     """
     alternate = type(f"{view_class.__name__}Alt", (view_class,), {"schema": None})
-    return [re_path(rf"^{path}$", view_class.as_view(), name=name),
-            re_path(rf"^{path}/$", alternate.as_view(), name=f"{name}-alt")]
-
+    return [path(route, view_class.as_view(), name=name), path(f"{route}/", alternate.as_view(), name=f"{name}-alt")]

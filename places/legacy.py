@@ -242,14 +242,14 @@ class QueueDeepScanApi(APIView):
 
 urlpatterns = [
     *both_slashes("localminer-discoveryscan/search/places", SearchPlacesApi, "legacy-search-places"),
-    *both_slashes(r"localminer-discoveryscan/search/status/(?P<job_id>[0-9a-fA-F-]{36})", SearchStatusApi,
+    *both_slashes("localminer-discoveryscan/search/status/<uuid:job_id>", SearchStatusApi,
                   "legacy-search-status"),
     *both_slashes("localminer-discoveryscan/search/history", SearchHistoryApi, "legacy-search-history"),
-    *both_slashes(r"localminer-discoveryscan/results/(?P<job_id>[0-9a-fA-F-]{36})", SearchResultsApi,
+    *both_slashes("localminer-discoveryscan/results/<uuid:job_id>", SearchResultsApi,
                   "legacy-search-results"),
     *both_slashes("localminer-discoveryscan/health", ScanHealthApi, "legacy-search-health"),
     *both_slashes("places/batch-search", BatchSearchApi, "legacy-batch-search"),
-    *both_slashes(r"places/batch-status/(?P<batch_id>[0-9a-fA-F-]{36})", BatchStatusApi,
+    *both_slashes("places/batch-status/<uuid:batch_id>", BatchStatusApi,
                   "legacy-batch-status"),
     *both_slashes("places/staging/queue-deep-scan", QueueDeepScanApi, "legacy-queue-deep-scan"),
 ]

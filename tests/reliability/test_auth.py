@@ -8,8 +8,11 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"auth/token/", "auth/token/refresh/", "schema/", "docs/"}
-SAMPLE_VALUES = {"workflow": "widget_check", "pk": str(uuid.uuid4()), "id": str(uuid.uuid4()), "format": "json"}
+PUBLIC = {"auth/token/", "auth/token/refresh/", "schema/", "docs/",
+          # The original system's unauthenticated health check (docs/api-compat.md).
+          "localminer-discoveryscan/health", "localminer-discoveryscan/health/"}
+SAMPLE_VALUES = {"workflow": "widget_check", "pk": str(uuid.uuid4()), "id": str(uuid.uuid4()), "format": "json",
+                 "job_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4())}
 
 
 def api_routes():
