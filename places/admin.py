@@ -280,7 +280,7 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 BUSINESS_FACTS = ("place_id", "place_link", "name", "formatted_address", "street", "city", "region", "postal_code",
                   "country_code", "phone_national", "phone_e164", "website", "primary_category", "categories",
                   "rating", "reviews_count", "price_level", "price_text", "opening_hours", "latitude", "longitude",
-                  "utc_offset_minutes", "time_zone", "business_status", "google_maps_uri", "fetched_at",
+                  "utc_offset_minutes", "time_zone", "business_status", "google_maps_uri", "last_scanned_at",
                   "website_normalized", "website_kind", "website_note", "social_links", "domain_link", "contacts_link",
                   "raw")
 

@@ -88,7 +88,7 @@ class LocalBusinessViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = LocalBusiness.objects.select_related("domain").order_by("name")
     filterset_class = LocalBusinessFilterSet
     search_fields = ["name", "formatted_address", "place_id", "website", "phone_e164", "city"]
-    ordering_fields = ["name", "rating", "reviews_count", "city", "fetched_at", "updated_at", "created_at",
+    ordering_fields = ["name", "rating", "reviews_count", "city", "last_scanned_at", "updated_at", "created_at",
                        "business_status", "website_kind", "domain_extraction_curation_status",
                        "domain_extraction_processing_status"]
     ordering = ["name"]

@@ -88,7 +88,7 @@ LocalBusinessFilterSet = build_filterset(
         "country_code": django_filters.CharFilter(field_name="country_code", lookup_expr="iexact"),
         "domain": django_filters.CharFilter(field_name="domain__domain", lookup_expr="iexact"),
     },
-    fields={"place_id": ["exact"], "fetched_at": ["gte", "lte"]},
+    fields={"place_id": ["exact"], "last_scanned_at": ["gte", "lte"]},
 )
 
 PlaceSearchFilterSet = build_filterset(

@@ -12,33 +12,37 @@ what happened                                      raised               class
 =================================================  ===================  ===========
 invalid key, PERMISSION_DENIED, UNAUTHENTICATED,   PermanentError       config
 REQUEST_DENIED (billing off, API not enabled)
-429 per-minute rate limit (retried here first,     RetryableError       rate_limited
-honouring Retry-After)
+429 per-minute rate limit (retry_after from        RetryableError       rate_limited
+the Retry-After header)
 429 daily quota used up (not retried here;         RetryableError       quota
 retry_after = until midnight Pacific time)
-5xx (retried here first)                           RetryableError       http_5xx
-connection errors (retried here first)             RetryableError       network
-timeouts (retried here first)                      RetryableError       timeout
+5xx                                                RetryableError       http_5xx
+connection errors                                  RetryableError       network
+timeouts                                           RetryableError       timeout
 404 NOT_FOUND (place id no longer valid)           PermanentError       not_found
 other 4xx (bad request, bad page token…)           PermanentError       http_4xx
 a 2xx body that is not a JSON object               RetryableError       parse
 =================================================  ===================  ===========
+
+Nothing is retried here: the curation engine is the one retry layer (its
+attempts and backoff), so a row never spends more than one billed request per
+attempt.
 """
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
 import logging
-import random
-import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import phonenumbers
 
-from curation.exceptions import ErrorClass, PermanentError, RetryableError
+from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowError
+from places.pricing import price_micros
 
 logger = logging.getLogger(__name__)
 
@@ -79,17 +83,29 @@ SEARCH_FIELD_MASK = ",".join([
     "nextPageToken",                 # Essentials (IDs only); needed to page
 ])
 
-# Place Details: addressComponents, formattedAddress, location and types are
-# Essentials; displayName, primaryType, businessStatus, googleMapsUri and
-# utcOffsetMinutes are Pro; websiteUri, both phone numbers, rating,
+# Area lookup for the coverage planner: the first result's viewport. viewport,
+# location, displayName, formattedAddress and types are Text Search Pro.
+GEOCODE_FIELD_MASK = ",".join([
+    "places.id", "places.displayName", "places.formattedAddress", "places.location", "places.viewport",
+    "places.types",
+])
+
+# Place Details: addressComponents, postalAddress, shortFormattedAddress,
+# formattedAddress, location and types are Essentials; movedPlaceId is
+# Essentials (IDs Only); displayName, primaryType, businessStatus,
+# googleMapsUri, timeZone and utcOffsetMinutes are Pro (timeZone costs nothing
+# more than the offset we already asked for); websiteUri, both phone numbers, rating,
 # userRatingCount, priceLevel and regularOpeningHours are ENTERPRISE. A deep
 # scan exists to get the website and the phone, so it is honestly billed as
 # Place Details Enterprise; no Atmosphere field (reviews, serves*, …) and no
 # photos are requested.
 DETAILS_FIELD_MASK = ",".join([
     "id",                        # Essentials (IDs only)
+    "movedPlaceId",              # Essentials (IDs only): where a relocated place went
     "formattedAddress",          # Essentials
+    "shortFormattedAddress",     # Essentials: fallback when formattedAddress is missing
     "addressComponents",         # Essentials
+    "postalAddress",             # Essentials: fallback when addressComponents are missing
     "location",                  # Essentials
     "types",                     # Essentials
     "displayName",               # Pro
@@ -97,6 +113,7 @@ DETAILS_FIELD_MASK = ",".join([
     "businessStatus",            # Pro
     "googleMapsUri",             # Pro
     "utcOffsetMinutes",          # Pro
+    "timeZone",                  # Pro: the IANA zone ({"id": "America/Chicago"}), right all year
     "websiteUri",                # Enterprise
     "nationalPhoneNumber",       # Enterprise
     "internationalPhoneNumber",  # Enterprise
@@ -110,20 +127,42 @@ _CONFIG_STATUSES = {"PERMISSION_DENIED", "UNAUTHENTICATED", "REQUEST_DENIED"}
 _QUOTA_RESET_TZ = "America/Los_Angeles"  # Google resets daily quotas at midnight Pacific time
 
 
+@dataclass
+class SearchOutcome:
+    """What a paged Text Search read: the places (Google's rank order) and how the paging ended.
+
+    `error` is set when a page after the first failed: the places of the pages
+    before it are kept (`pages` of them) and the caller decides what to do
+    with the missing rest. A failure of the first page is raised instead.
+    """
+
+    places: list[dict] = field(default_factory=list)
+    pages: int = 0
+    saturated: bool = False  # Google's 60-result ceiling was reached: there may be more
+    failed_page: int | None = None
+    error: WorkflowError | None = None
+
+    @property
+    def partial_note(self) -> str:
+        if self.error is None:
+            return ""
+        return f"partial: page {self.failed_page} failed ({self.error.message}); kept {len(self.places)} place(s) of {self.pages} page(s)"
+
+
 class PlacesClient:
-    """A small synchronous client for Places API (New).
+    """A small synchronous client for Places API (New). It never retries.
 
-    `before_request(kind)` is called before every HTTP request, retries
-    included, with kind "search" or "details": the caller counts its daily
-    budget there and raises `WorkflowPaused` to stop before anything is sent.
+    One retry layer: a failed request is raised at once as the curation
+    engine's exception (with `retry_after` from a Retry-After header or the
+    daily quota reset) and the engine re-queues the row with backoff. So a row
+    spends at most one billed request per attempt and failure, and its
+    message says what the one request got.
 
-    Retries (at most `max_retries` after the first try) cover 429 rate limits,
-    5xx, connection errors and timeouts. A Retry-After header is honoured when
-    it is at most `max_retry_after` seconds; a longer one is not slept through
-    but raised at once as `RetryableError(retry_after=…)` so that the engine
-    re-queues the row instead of blocking a worker. Without the header the
-    wait is exponential with full jitter: up to `backoff * 2**n`, capped at
-    `max_backoff`.
+    `before_request(kind, field_mask)` is called before every HTTP request,
+    with kind "search" or "details": the caller counts its daily budgets there
+    and raises `WorkflowPaused` to stop before anything is sent. The client
+    counts what it sent (`requests_sent`) and its list price
+    (`cost_micros`, places.pricing) for the caller to record.
     """
 
     def __init__(
@@ -134,28 +173,18 @@ class PlacesClient:
         timeout: float = 10.0,
         language: str | None = None,
         region: str | None = None,
-        max_retries: int = 3,
-        before_request: Callable[[str], None] | None = None,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
-        max_retry_after: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        before_request: Callable[[str, str], Any] | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
         if not api_key:
             raise PermanentError("Google Places: no API key configured (set GOOGLE_MAPS_API_KEY)",
                                  error_class=ErrorClass.CONFIG)
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
         self.base_url = base_url.rstrip("/")
         self.language = language or None
         self.region = region or None
-        self.max_retries = max_retries
         self.before_request = before_request
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.max_retry_after = max_retry_after
-        self._sleep = sleep
+        self.requests_sent = 0
+        self.cost_micros = 0
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -174,7 +203,7 @@ class PlacesClient:
         self.close()
 
     # --- endpoints ---------------------------------------------------------------
-    def search_text(
+    def search_body(
         self,
         *,
         query: str,
@@ -182,24 +211,21 @@ class PlacesClient:
         latitude: float | None = None,
         longitude: float | None = None,
         radius_m: float | None = None,
+        rectangle: tuple[float, float, float, float] | None = None,
         language: str | None = None,
         region: str | None = None,
-        max_results: int = MAX_SEARCH_RESULTS,
-    ) -> list[dict]:
-        """Text Search (New), every page, up to `max_results` (at most 60) raw places.
+    ) -> dict:
+        """The Text Search request body (without paging).
 
-        The list order is Google's rank. Places repeated across pages are kept
-        once, at their first rank. `location_text` is appended as
-        "<query> in <location_text>"; latitude/longitude (and an optional
-        radius, 0 < r <= 50 000 m) become `locationBias.circle`.
+        `location_text` is appended as "<query> in <location_text>";
+        latitude/longitude (and an optional radius, 0 < r <= 50 000 m) become
+        `locationBias.circle`; `rectangle` (south, west, north, east) becomes
+        `locationRestriction.rectangle` (results outside are never returned).
         """
         query = (query or "").strip()
         location_text = (location_text or "").strip()
         if not query and not location_text:
             raise PermanentError("Google Places: empty search (no query and no location)", error_class=ErrorClass.HTTP_4XX)
-        if max_results < 1:
-            raise ValueError("max_results must be at least 1")
-        max_results = min(max_results, MAX_SEARCH_RESULTS)
         text = f"{query} in {location_text}" if query and location_text else (query or location_text)
         body: dict[str, Any] = {"textQuery": text}
         language = language or self.language
@@ -210,6 +236,8 @@ class PlacesClient:
             body["regionCode"] = region
         if (latitude is None) != (longitude is None):
             raise ValueError("latitude and longitude go together")
+        if latitude is not None and rectangle is not None:
+            raise ValueError("a circle bias and a rectangle restriction cannot be combined (Google refuses both)")
         if latitude is not None:
             if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
                 raise ValueError(f"invalid coordinates {latitude}, {longitude}")
@@ -219,32 +247,94 @@ class PlacesClient:
             body["locationBias"] = {"circle": {"center": {"latitude": latitude, "longitude": longitude}, "radius": radius}}
         elif radius_m is not None:
             raise ValueError("radius_m needs latitude and longitude")
+        if rectangle is not None:
+            south, west, north, east = rectangle
+            body["locationRestriction"] = {"rectangle": {"low": {"latitude": south, "longitude": west},
+                                                         "high": {"latitude": north, "longitude": east}}}
+        return body
 
-        places: list[dict] = []
+    def search_pages(self, body: dict, *, max_results: int = MAX_SEARCH_RESULTS) -> SearchOutcome:
+        """Every page of one Text Search, up to `max_results` (at most 60) raw places.
+
+        Places repeated across pages are kept once, at their first rank. A
+        failure of page 1 is raised; a failure of a later page ends the paging
+        with the places read so far and the error in the outcome.
+        """
+        if max_results < 1:
+            raise ValueError("max_results must be at least 1")
+        max_results = min(max_results, MAX_SEARCH_RESULTS)
+        outcome = SearchOutcome()
         seen: set[str] = set()
         token: str | None = None
-        while len(places) < max_results:
-            page_body = {**body, "pageSize": min(MAX_PAGE_SIZE, max_results - len(places))}
+        while len(outcome.places) < max_results:
+            page_body = {**body, "pageSize": min(MAX_PAGE_SIZE, max_results - len(outcome.places))}
             if token:
                 page_body["pageToken"] = token
-            data = self._request("search", "POST", "/v1/places:searchText", json=page_body,
-                                 field_mask=SEARCH_FIELD_MASK)
-            page = data.get("places") or []
-            if not isinstance(page, list):
-                raise RetryableError("Google Places: unexpected Text Search response ('places' is not a list)",
-                                     error_class=ErrorClass.PARSE)
+            try:
+                data = self._request("search", "POST", "/v1/places:searchText", json=page_body,
+                                     field_mask=SEARCH_FIELD_MASK)
+                page = data.get("places") or []
+                if not isinstance(page, list):
+                    raise RetryableError("Google Places: unexpected Text Search response ('places' is not a list)",
+                                         error_class=ErrorClass.PARSE)
+            except WorkflowError as exc:
+                if outcome.pages == 0:
+                    raise
+                outcome.failed_page, outcome.error = outcome.pages + 1, exc
+                return outcome
+            outcome.pages += 1
             for place in page:
                 place_id = place.get("id") if isinstance(place, dict) else None
                 if not place_id or place_id in seen:
                     continue
                 seen.add(place_id)
-                places.append(place)
-                if len(places) >= max_results:
+                outcome.places.append(place)
+                if len(outcome.places) >= max_results:
                     break
             token = data.get("nextPageToken")
             if not token or not page:
                 break
-        return places
+        outcome.saturated = len(outcome.places) >= MAX_SEARCH_RESULTS
+        return outcome
+
+    def search_text(self, *, max_results: int = MAX_SEARCH_RESULTS, **params: Any) -> list[dict]:
+        """Text Search (New), every page: the raw places, Google's rank order (see `search_body`).
+
+        A failed later page is raised like the first (use `search_pages` to keep partial results).
+        """
+        outcome = self.search_pages(self.search_body(**params), max_results=max_results)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.places
+
+    def geocode(self, text: str, *, language: str | None = None, region: str | None = None) -> dict:
+        """The area `text` names ("Austin, TX"), as Text Search's first result: id, name, location, viewport.
+
+        One request (Text Search Pro). Raises `PermanentError` (not_found) when
+        Google knows no such place or it has no viewport to tile.
+        """
+        text = (text or "").strip()
+        if not text:
+            raise PermanentError("Google Places: empty area name", error_class=ErrorClass.HTTP_4XX)
+        body = {"textQuery": text, "pageSize": 1}
+        if language or self.language:
+            body["languageCode"] = language or self.language
+        if region or self.region:
+            body["regionCode"] = region or self.region
+        data = self._request("search", "POST", "/v1/places:searchText", json=body, field_mask=GEOCODE_FIELD_MASK)
+        places = [p for p in data.get("places") or [] if isinstance(p, dict)]
+        if not places:
+            raise PermanentError(f"Google Places: no place called {text!r} to search in", error_class=ErrorClass.NOT_FOUND)
+        place = places[0]
+        viewport = place.get("viewport") or {}
+        try:
+            low, high = viewport["low"], viewport["high"]
+            bounds = (float(low["latitude"]), float(low["longitude"]), float(high["latitude"]), float(high["longitude"]))
+        except (KeyError, TypeError, ValueError):
+            raise PermanentError(f"Google Places: {text!r} has no viewport (not an area); give a bounding box instead",
+                                 error_class=ErrorClass.NOT_FOUND) from None
+        return {"place_id": place.get("id") or "", "name": _display_name(place),
+                "formatted_address": place.get("formattedAddress") or "", "bounds": bounds}
 
     def get_details(self, place_id: str) -> dict:
         """Place Details (New) of one place, with DETAILS_FIELD_MASK."""
@@ -259,45 +349,27 @@ class PlacesClient:
         return self._request("details", "GET", f"/v1/places/{place_id}", params=params or None,
                              field_mask=DETAILS_FIELD_MASK)
 
-    # --- transport, retries and errors --------------------------------------------
+    # --- transport and errors -----------------------------------------------------
     def _request(self, kind: str, method: str, path: str, *, field_mask: str, json: Any = None,
                  params: dict | None = None) -> dict:
         url = f"{self.base_url}{path}"
-        attempt = 0
-        while True:
-            if self.before_request is not None:
-                self.before_request(kind)
-            try:
-                response = self._http.request(method, path, json=json, params=params,
-                                              headers={"X-Goog-FieldMask": field_mask})
-            except httpx.TimeoutException as exc:
-                error: RetryableError | PermanentError = RetryableError(
-                    f"Google Places: timeout after {self._http.timeout.read}s calling {url} ({type(exc).__name__})",
-                    error_class=ErrorClass.TIMEOUT)
-            except httpx.TransportError as exc:
-                error = RetryableError(f"Google Places: network error calling {url}: {exc or type(exc).__name__}",
-                                       error_class=ErrorClass.NETWORK)
-            else:
-                if response.is_success:
-                    return _json_object(response, url)
-                error = _error_from_response(response, url)
-
-            if isinstance(error, PermanentError) or error.error_class == ErrorClass.QUOTA:
-                raise error
-            if attempt >= self.max_retries:
-                if attempt:
-                    error.message = f"{error.message}; gave up after {attempt + 1} attempts"
-                    error.args = (error.message,)
-                raise error
-            if error.retry_after is not None and error.retry_after > self.max_retry_after:
-                raise error  # too long to block a worker: the engine re-queues the row
-            wait = error.retry_after if error.retry_after is not None else self._backoff(attempt)
-            logger.info("Google Places %s: %s; retrying in %.2fs", kind, error.message, wait)
-            self._sleep(wait)
-            attempt += 1
-
-    def _backoff(self, attempt: int) -> float:
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+        if self.before_request is not None:
+            self.before_request(kind, field_mask)
+        self.requests_sent += 1
+        self.cost_micros += price_micros(kind, field_mask)
+        try:
+            response = self._http.request(method, path, json=json, params=params,
+                                          headers={"X-Goog-FieldMask": field_mask})
+        except httpx.TimeoutException as exc:
+            raise RetryableError(
+                f"Google Places: timeout after {self._http.timeout.read}s calling {url} ({type(exc).__name__})",
+                error_class=ErrorClass.TIMEOUT) from None
+        except httpx.TransportError as exc:
+            raise RetryableError(f"Google Places: network error calling {url}: {exc or type(exc).__name__}",
+                                 error_class=ErrorClass.NETWORK) from None
+        if response.is_success:
+            return _json_object(response, url)
+        raise _error_from_response(response, url)
 
 
 def _json_object(response: httpx.Response, url: str) -> dict:
@@ -480,15 +552,32 @@ def _text(component: dict | None, short: bool = False) -> str:
     return str(component.get("longText") or component.get("shortText") or "")
 
 
+# Where the unit (subpremise) goes before the civic number: "5/123 George St" (AU, NZ), "200-123 Main St" (CA).
+_UNIT_SLASH = {"AU", "NZ"}
+_UNIT_DASH = {"CA"}
+
+
 def _street(parts: dict[str, dict], country: str) -> str:
+    """Street line from the components: number, route and the unit (subpremise) in the country's order."""
     number, route = _text(parts.get("street_number")), _text(parts.get("route"))
+    unit = _text(parts.get("subpremise"))
     if not route:
-        return _text(parts.get("premise")) or number
+        line = _text(parts.get("premise")) or number
+        return f"{unit}/{line}" if unit and line and country in _UNIT_SLASH else (f"{line} {unit}".strip() if unit else line)
     if not number:
-        return route
+        return f"{route}, {unit}" if unit else route
     if country in _NUMBER_AFTER_ROUTE:
-        return f"{route}, {number}" if country in _COMMA_BEFORE_NUMBER else f"{route} {number}"
-    return f"{number} {route}"
+        street = f"{route}, {number}" if country in _COMMA_BEFORE_NUMBER else f"{route} {number}"
+        return f"{street}, {unit}" if unit else street
+    if not unit:
+        return f"{number} {route}"
+    if country in _UNIT_SLASH:
+        return f"{unit}/{number} {route}"
+    if country in _UNIT_DASH:
+        return f"{unit}-{number} {route}"
+    if country == "US":
+        return f"{number} {route} #{unit}" if " " not in unit else f"{number} {route} {unit}"
+    return f"{unit}, {number} {route}"
 
 
 def _phones(place: dict, country: str) -> tuple[str, str]:
@@ -513,14 +602,24 @@ def _opening_hours(hours: Any) -> dict | None:
         return None
     periods = [p for p in hours.get("periods") or [] if isinstance(p, dict)]
     by_day: dict[str, list[str]] = {day: [] for day in _DAYS[1:] + _DAYS[:1]}
+    # Google's documented always-open shape: one period opening Sunday 00:00, no close.
+    if len(periods) == 1 and periods[0].get("close") is None:
+        opening = periods[0].get("open") or {}
+        if (_int(opening.get("day")) or 0) == 0 and not _int(opening.get("hour")) and not _int(opening.get("minute")):
+            return {
+                "weekday_descriptions": list(hours.get("weekdayDescriptions") or []),
+                "periods": periods,
+                "by_day": {day: ["00:00-24:00"] for day in by_day},
+                "always_open": True,
+            }
     for period in periods:
         opening, closing = period.get("open") or {}, period.get("close")
         day = _int(opening.get("day"))
         if day is None or not 0 <= day <= 6:
             continue
         start = f"{_int(opening.get('hour')) or 0:02d}:{_int(opening.get('minute')) or 0:02d}"
-        if closing is None:  # open 24 hours (a single period with no close)
-            by_day[_DAYS[day]].append("00:00-24:00")
+        if closing is None:
+            by_day[_DAYS[day]].append(f"{start}-24:00")
             continue
         end = f"{_int(closing.get('hour')) or 0:02d}:{_int(closing.get('minute')) or 0:02d}"
         by_day[_DAYS[day]].append(f"{start}-{end}")
@@ -531,33 +630,62 @@ def _opening_hours(hours: Any) -> dict | None:
     }
 
 
+def _postal_address(place: dict) -> dict:
+    """`postalAddress` (google.type.PostalAddress) as our address fields; empty strings when missing."""
+    postal = place.get("postalAddress")
+    if not isinstance(postal, dict):
+        return {}
+    lines = [str(line) for line in postal.get("addressLines") or [] if line]
+    return {
+        "street": lines[0] if lines else "",
+        "city": str(postal.get("locality") or postal.get("sublocality") or ""),
+        "region": str(postal.get("administrativeArea") or ""),
+        "postal_code": str(postal.get("postalCode") or ""),
+        "country_code": str(postal.get("regionCode") or "").upper(),
+    }
+
+
+def _time_zone(place: dict) -> str:
+    zone = place.get("timeZone")
+    if isinstance(zone, dict):
+        return str(zone.get("id") or "")
+    return ""
+
+
 def parse_place_details(place: dict, default_region: str | None = None) -> dict:
     """A Place Details response as the fields of `places.LocalBusiness`.
 
-    The address is split from `addressComponents`; the phone is kept as
-    listed (national) and as E.164, parsed with the place's country (or
-    `default_region` when the place has none) and kept only when valid.
+    The address is split from `addressComponents` (street with its unit),
+    falling back to `postalAddress` field by field, and the address line to
+    `shortFormattedAddress`. The country is only what Google sent (never
+    invented from `default_region`, which is just the hint for reading a
+    national phone number). The phone is kept as listed (national) and as
+    E.164, kept only when valid. The time zone is Google's IANA `timeZone`;
+    the UTC offset is kept beside it. `moved_place_id` is where a relocated
+    (CLOSED_PERMANENTLY) place went.
     """
     parts = _components(place)
-    country = _text(parts.get("country"), short=True).upper() or (default_region or "").upper()
+    postal = _postal_address(place)
+    country = _text(parts.get("country"), short=True).upper() or postal.get("country_code", "")
     city = next((_text(parts.get(kind)) for kind in ("locality", "postal_town", "sublocality_level_1",
                                                       "sublocality", "administrative_area_level_3",
                                                       "administrative_area_level_2") if parts.get(kind)), "")
     region = _text(parts.get("administrative_area_level_1"), short=country in _SHORT_REGION)
-    phone_national, phone_e164 = _phones(place, country)
+    phone_national, phone_e164 = _phones(place, country or (default_region or "").upper())
     types = [t for t in place.get("types") or [] if isinstance(t, str)]
     primary = place.get("primaryType") or ""
     categories = [t for t in dict.fromkeys(([primary] if primary else []) + types) if t not in _GENERIC_TYPES]
     location = place.get("location") or {}
     price = place.get("priceLevel") or ""
+    moved = str(place.get("movedPlaceId") or str(place.get("movedPlace") or "").removeprefix("places/") or "")
     return {
         "place_id": place.get("id") or str(place.get("name", "")).removeprefix("places/") or None,
         "name": _display_name(place),
-        "formatted_address": place.get("formattedAddress") or "",
-        "street": _street(parts, country),
-        "city": city,
-        "region": region,
-        "postal_code": _text(parts.get("postal_code")),
+        "formatted_address": place.get("formattedAddress") or place.get("shortFormattedAddress") or "",
+        "street": _street(parts, country) or postal.get("street", ""),
+        "city": city or postal.get("city", ""),
+        "region": region or postal.get("region", ""),
+        "postal_code": _text(parts.get("postal_code")) or postal.get("postal_code", ""),
         "country_code": country,
         "phone_national": phone_national,
         "phone_e164": phone_e164,
@@ -571,6 +699,8 @@ def parse_place_details(place: dict, default_region: str | None = None) -> dict:
         "latitude": _float(location.get("latitude")),
         "longitude": _float(location.get("longitude")),
         "utc_offset_minutes": _int(place.get("utcOffsetMinutes")),
+        "time_zone": _time_zone(place),
+        "moved_place_id": moved,
         "business_status": place.get("businessStatus") or "",
         "google_maps_uri": place.get("googleMapsUri") or "",
     }

@@ -94,7 +94,7 @@ class LocalBusinessSerializer(serializers.ModelSerializer):
             "country_code", "phone_national", "phone_e164", "website", "website_normalized", "website_kind",
             "website_note", "social_links", "domain", "primary_category", "categories", "rating", "reviews_count",
             "price_level", "price_text", "opening_hours", "latitude", "longitude", "utc_offset_minutes",
-            "time_zone", "business_status", "google_maps_uri", "fetched_at", *_workflow_fields("domain_extraction"),
+            "time_zone", "business_status", "google_maps_uri", "last_scanned_at", *_workflow_fields("domain_extraction"),
             "created_at", "updated_at",
         ]
         read_only_fields = fields

@@ -55,3 +55,7 @@ GOOGLE_PLACES_DAILY_LIMIT = _int("GOOGLE_PLACES_DAILY_LIMIT", 1000)
 SANDBOX_ENABLED = _bool("SANDBOX", GOOGLE_MAPS_API_KEY == "")
 # Loopback port of the Places sandbox (scrapersky/sandbox/places_api.py) when the sandbox is enabled.
 SANDBOX_PLACES_PORT = _int("SANDBOX_PLACES_PORT", 8101)
+# US dollars of Places requests (list price, places/pricing.py) allowed per UTC day; 0 = no money cap.
+GOOGLE_PLACES_DAILY_BUDGET_USD = _float("GOOGLE_PLACES_DAILY_BUDGET_USD", 50.0)
+# Re-scan businesses whose last deep scan is older than this many days (a daily schedule); 0 = off.
+PLACES_RESCAN_DAYS = _int("PLACES_RESCAN_DAYS", 0)

@@ -1,14 +1,19 @@
 """A local stand-in for Google Places API (New), speaking its real wire format.
 
 `make_app()` returns a WSGI app serving the fictional businesses of
-`data/places.json` (see `data/generate_places.py`):
+`data/places.json` (see `data/generate_places.py`), the dense city of
+`data/dense_city.json` (1,200 dentists in "Quillhaven, OR", for the coverage
+planner) and one locality (with Google's `viewport`) per city
+(`data/generate_dense_city.py`):
 
 - ``POST /v1/places:searchText`` — JSON body with ``textQuery`` (required),
   ``pageSize`` (default 20, values above 20 are coerced to 20; the deprecated
   ``maxResultCount`` is read the same way), ``pageToken``, ``languageCode``,
-  ``regionCode``, ``includedType`` and ``locationBias.circle`` ({center:
-  {latitude, longitude}, radius}). Unknown body fields are rejected as Google
-  does. Returns ``{"places": [...], "nextPageToken": "..."}``, at most 60
+  ``regionCode``, ``includedType``, ``locationBias.circle`` ({center:
+  {latitude, longitude}, radius}) and ``locationRestriction.rectangle``
+  ({low: {latitude, longitude}, high: {…}}: only places inside, boundary
+  included; both at once is Google's 400). Unknown body fields are rejected as
+  Google does. Returns ``{"places": [...], "nextPageToken": "..."}``, at most 60
   places over all pages; no match returns ``{}``. When paging, every parameter
   except ``pageToken``/``pageSize`` must equal the first request's.
 - ``GET /v1/places/{placeId}`` — Place Details; an unknown id is Google's
@@ -19,7 +24,8 @@ into words, filler words ("in", "near", "the", …) are dropped, and every
 remaining word must match the place's category (with synonyms in English,
 German and Spanish: "dentist", "dental", "zahnarzt", "coffee"…), its city,
 region, country, postal code or a word of its name. "dentist in Austin, TX"
-has more than 60 matches. Results are ordered by prominence (rating weighted
+has more than 60 matches. A query naming a locality ("Quillhaven, OR")
+returns the locality first, as Google does. Results are ordered by prominence (rating weighted
 by the number of ratings), then id. A ``locationBias`` circle with a radius
 keeps only places within the radius; ``includedType`` keeps only places of
 that type.
@@ -52,6 +58,8 @@ Test hooks — special API keys that force the failures a client must handle:
 ``sandbox-key-badjson``           200 with a body that is not JSON
 ``sandbox-key-slow``              sleeps ``slow_seconds`` (``make_app`` argument,
                                   default 2 s) and then answers normally
+``sandbox-key-later-pages-fail``  503 UNAVAILABLE on every Text Search request with a
+                                  ``pageToken`` (page 2 onwards); first pages succeed
 ===============================  ===================================================
 
 The app records every request it receives in ``app.request_log`` (method,
@@ -84,12 +92,14 @@ KEY_500 = "sandbox-key-500"
 KEY_DENIED = "sandbox-key-denied"
 KEY_BADJSON = "sandbox-key-badjson"
 KEY_SLOW = "sandbox-key-slow"
+KEY_LATER_PAGES_FAIL = "sandbox-key-later-pages-fail"
 VALID_KEYS = frozenset({
     SANDBOX_API_KEY, KEY_RATELIMITED, KEY_RATELIMITED_ONCE, KEY_QUOTA, KEY_FLAKY, KEY_500,
-    KEY_DENIED, KEY_BADJSON, KEY_SLOW,
+    KEY_DENIED, KEY_BADJSON, KEY_SLOW, KEY_LATER_PAGES_FAIL,
 })
 
 DATASET_PATH = Path(__file__).parent / "data" / "places.json"
+DENSE_CITY_PATH = Path(__file__).parent / "data" / "dense_city.json"
 MAX_PAGE_SIZE = 20
 MAX_RESULTS = 60  # Google's ceiling for Text Search, over all pages
 
@@ -98,7 +108,7 @@ PLACE_FIELDS = frozenset({
     "name", "id", "displayName", "types", "primaryType", "formattedAddress", "addressComponents",
     "location", "rating", "userRatingCount", "businessStatus", "priceLevel", "websiteUri",
     "nationalPhoneNumber", "internationalPhoneNumber", "regularOpeningHours", "utcOffsetMinutes",
-    "googleMapsUri",
+    "googleMapsUri", "viewport", "timeZone", "postalAddress", "shortFormattedAddress", "movedPlaceId", "movedPlace",
     # Fields Google has and the dataset leaves empty: accepted in a mask, never returned.
     "shortFormattedAddress", "viewport", "plusCode", "photos", "reviews", "currentOpeningHours",
     "editorialSummary", "primaryTypeDisplayName", "iconMaskBaseUri", "iconBackgroundColor",
@@ -271,10 +281,11 @@ class RequestRecord:
 class PlacesSandbox:
     """The WSGI app (see the module docstring)."""
 
-    def __init__(self, places: list[dict], *, slow_seconds: float = 2.0):
+    def __init__(self, places: list[dict], *, localities: list[dict] | None = None, slow_seconds: float = 2.0):
         self.places = places
-        self.by_id = {place["id"]: place for place in places}
-        self.words = {place["id"]: _place_words(place) for place in places}
+        self.localities = list(localities or [])
+        self.by_id = {place["id"]: place for place in [*places, *self.localities]}
+        self.words = {place["id"]: _place_words(place) for place in [*places, *self.localities]}
         self.slow_seconds = slow_seconds
         self.request_log: list[RequestRecord] = []
         self._seen: set[str] = set()
@@ -386,6 +397,8 @@ class PlacesSandbox:
             raise _BadJson()
         if api_key == KEY_SLOW:
             time.sleep(self.slow_seconds)
+        if api_key == KEY_LATER_PAGES_FAIL and kind == "search" and b"pageToken" in raw_body:
+            raise ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
 
     # --- Text Search -------------------------------------------------------------
     def _search(self, raw_body: bytes, paths: list[list[str]]) -> dict:
@@ -425,6 +438,7 @@ class PlacesSandbox:
         included = body.get("includedType")
         if included and included not in KNOWN_TYPES:
             raise _invalid(f"Unsupported types: {included}.")
+        rectangle = self._rectangle(body)
         circle = (body.get("locationBias") or {}).get("circle")
         if circle is not None:
             center = circle.get("center") or {}
@@ -444,7 +458,7 @@ class PlacesSandbox:
         if body.get("pageToken"):
             offset = self._read_token(str(body["pageToken"]), fingerprint)
 
-        matches = self._match(text, included, circle)[:MAX_RESULTS]
+        matches = self._match(text, included, circle, rectangle)[:MAX_RESULTS]
         page = matches[offset:offset + page_size]
         result: dict[str, Any] = {}
         if page:
@@ -454,16 +468,58 @@ class PlacesSandbox:
             result["nextPageToken"] = self._make_token(next_offset, fingerprint)
         return result
 
-    def _match(self, text: str, included: str | None, circle: dict | None) -> list[dict]:
+    @staticmethod
+    def _rectangle(body: dict) -> tuple[float, float, float, float] | None:
+        """(south, west, north, east) of ``locationRestriction.rectangle``, validated as Google does."""
+        restriction = body.get("locationRestriction")
+        if restriction is None:
+            return None
+        if body.get("locationBias") is not None:
+            raise _invalid("Only one of location_bias and location_restriction may be set.")
+        rect = restriction.get("rectangle") if isinstance(restriction, dict) else None
+        if not isinstance(rect, dict):
+            raise _invalid("Invalid location_restriction: a rectangle is required (circle is not supported).")
+        try:
+            low, high = rect["low"], rect["high"]
+            south, west = float(low["latitude"]), float(low["longitude"])
+            north, east = float(high["latitude"]), float(high["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise _invalid("Invalid location_restriction.rectangle: low and high, each with latitude and "
+                           "longitude, are required.") from None
+        if not all(-90 <= v <= 90 for v in (south, north)) or not all(-180 <= v <= 180 for v in (west, east)):
+            raise _invalid("Invalid location_restriction.rectangle: latitudes must be within [-90, 90] and "
+                           "longitudes within [-180, 180].")
+        if south > north:
+            raise _invalid("Invalid location_restriction.rectangle: the viewport is empty (low.latitude > high.latitude).")
+        return south, west, north, east
+
+    @staticmethod
+    def _inside(place: dict, rectangle: tuple[float, float, float, float]) -> bool:
+        south, west, north, east = rectangle
+        loc = place.get("location") or {}
+        lat, lng = loc.get("latitude"), loc.get("longitude")
+        if lat is None or lng is None or not south <= lat <= north:
+            return False
+        if west <= east:
+            return west <= lng <= east
+        return lng >= west or lng <= east  # the rectangle crosses the antimeridian
+
+    def _match(self, text: str, included: str | None, circle: dict | None,
+               rectangle: tuple[float, float, float, float] | None = None) -> list[dict]:
         tokens = [w for w in _words(text) if w not in STOPWORDS]
         if not tokens:
             return []
+        localities = [loc for loc in self.localities
+                      if all(t in self.words[loc["id"]] or _singular(t) in self.words[loc["id"]] for t in tokens)
+                      and not included and (rectangle is None or self._inside(loc, rectangle))]
         found = []
         for place in self.places:
             words = self.words[place["id"]]
             if not all(t in words or _singular(t) in words for t in tokens):
                 continue
             if included and included not in place.get("types", []):
+                continue
+            if rectangle is not None and not self._inside(place, rectangle):
                 continue
             if circle is not None and float(circle.get("radius", 0.0)) > 0:
                 loc = place["location"]
@@ -473,7 +529,7 @@ class PlacesSandbox:
                     continue
             found.append(place)
         found.sort(key=lambda p: (-_prominence(p), p["id"]))
-        return found
+        return localities + found
 
     @staticmethod
     def _make_token(offset: int, fingerprint: str) -> str:
@@ -518,14 +574,30 @@ class _BadJson(ApiError):
 
 
 def load_dataset(path: Path | str = DATASET_PATH) -> list[dict]:
+    """The businesses of places.json (seven cities)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def make_app(dataset: list[dict] | str | Path | None = None, *, slow_seconds: float = 2.0) -> PlacesSandbox:
-    """The sandbox WSGI app over `dataset` (a list of places, a JSON file, or the bundled data)."""
-    if dataset is None or isinstance(dataset, (str, Path)):
-        dataset = load_dataset(dataset or DATASET_PATH)
-    return PlacesSandbox(list(dataset), slow_seconds=slow_seconds)
+def load_dense_city(path: Path | str = DENSE_CITY_PATH) -> dict:
+    """{"places": the 1,200 dentists of Quillhaven, "localities": one per sandbox city}."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def make_app(dataset: list[dict] | str | Path | None = None, *, localities: list[dict] | None = None,
+             slow_seconds: float = 2.0) -> PlacesSandbox:
+    """The sandbox WSGI app over `dataset` (a list of places, a JSON file, or the bundled data).
+
+    The bundled data (no `dataset`) is places.json plus the dense city and the
+    localities; tests that pass their own places get no localities unless
+    they pass them too.
+    """
+    if dataset is None:
+        dense = load_dense_city()
+        dataset = load_dataset() + dense["places"]
+        localities = dense["localities"] if localities is None else localities
+    elif isinstance(dataset, (str, Path)):
+        dataset = load_dataset(dataset)
+    return PlacesSandbox(list(dataset), localities=localities, slow_seconds=slow_seconds)
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use

@@ -56,8 +56,7 @@ def make_client(sandbox, sleeps):
     clients = []
 
     def factory(**kwargs):
-        options = {"base_url": sandbox.base_url, "api_key": SANDBOX_API_KEY, "timeout": 5.0,
-                   "backoff": 0.01, "max_backoff": 0.05, "sleep": sleeps.append}
+        options = {"base_url": sandbox.base_url, "api_key": SANDBOX_API_KEY, "timeout": 5.0}
         options.update(kwargs)
         client = PlacesClient(**options)
         clients.append(client)
@@ -82,3 +81,19 @@ def google(sandbox, settings):
     settings.GOOGLE_PLACES_REGION = ""
     settings.GOOGLE_PLACES_DAILY_LIMIT = 1000
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def _dense_city():
+    from scrapersky.sandbox.places_api import load_dense_city
+
+    return load_dense_city()
+
+
+@pytest.fixture
+def dense_google(google, _places_server, _dense_city):
+    """`google`, with the sandbox serving the dense city (1,200 dentists in Quillhaven) and the localities."""
+    switch, _base_url, dataset = _places_server
+    switch.app = make_app(dataset + _dense_city["places"], localities=_dense_city["localities"], slow_seconds=1.0)
+    google.app = switch.app
+    return google

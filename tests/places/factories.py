@@ -106,7 +106,7 @@ class LocalBusinessFactory(factory.django.DjangoModelFactory):
     rating = 4.2
     reviews_count = 40
     business_status = "OPERATIONAL"
-    fetched_at = factory.LazyFunction(_now)
+    last_scanned_at = factory.LazyFunction(_now)
 
     Params = type("Params", (), {
         **_states("domain_extraction"),

@@ -220,40 +220,15 @@ def test_empty_key_is_refused_before_any_request():
     assert caught.value.error_class == ErrorClass.CONFIG
 
 
-def test_rate_limit_honours_retry_after_then_succeeds(sandbox, make_client, sleeps):
-    places = make_client(api_key=places_api.KEY_RATELIMITED_ONCE).search_text(query="gym", location_text="Berlin")
-    assert places
-    assert sleeps == [1.0]  # the sandbox's Retry-After: 1
-    assert len(sandbox.app.request_log) == 2
-
-
-def test_rate_limit_gives_up_after_max_retries(sandbox, make_client, sleeps):
+# --- one retry layer: the client never retries (the engine does) ---------------------------
+def test_rate_limit_is_raised_at_once_with_retry_after(sandbox, make_client):
     with pytest.raises(RetryableError) as caught:
-        make_client(api_key=places_api.KEY_RATELIMITED, max_retries=2).search_text(query="gym in Berlin")
+        make_client(api_key=places_api.KEY_RATELIMITED_ONCE).search_text(query="gym", location_text="Berlin")
     error = caught.value
     assert error.error_class == ErrorClass.RATE_LIMITED
-    assert error.retry_after == 1.0
-    assert "RESOURCE_EXHAUSTED (Quota exceeded" in error.message and "gave up after 3 attempts" in error.message
-    assert sleeps == [1.0, 1.0]
-    assert len(sandbox.app.request_log) == 3
-
-
-def test_retry_after_longer_than_the_cap_is_not_slept_through(sandbox, make_client, sleeps):
-    with pytest.raises(RetryableError) as caught:
-        make_client(api_key=places_api.KEY_RATELIMITED, max_retry_after=0.5).search_text(query="gym in Berlin")
-    assert caught.value.error_class == ErrorClass.RATE_LIMITED and caught.value.retry_after == 1.0
-    assert sleeps == []
+    assert error.retry_after == 1.0  # the sandbox's Retry-After: 1, for the engine's backoff
+    assert error.message.startswith("Google Places: RESOURCE_EXHAUSTED (Quota exceeded") and "gave up" not in error.message
     assert len(sandbox.app.request_log) == 1
-
-
-def test_real_sleep_is_used_by_default(sandbox):
-    import time
-
-    client = PlacesClient(base_url=sandbox.base_url, api_key=places_api.KEY_RATELIMITED_ONCE)
-    started = time.monotonic()
-    assert client.get_details(_place("Sydney")["id"])["id"]
-    assert time.monotonic() - started >= 0.9
-    client.close()
 
 
 def test_daily_quota_is_not_retried_and_waits_until_reset(sandbox, make_client, sleeps):
@@ -273,18 +248,13 @@ def test_seconds_until_quota_reset_is_midnight_pacific():
     assert seconds_until_quota_reset(dt.datetime(2025, 1, 15, 7, 0, tzinfo=dt.UTC)) == 3600
 
 
-def test_5xx_is_retried_then_succeeds(sandbox, make_client, sleeps):
-    details = make_client(api_key=places_api.KEY_FLAKY).get_details(_place("Toronto")["id"])
-    assert details["displayName"]["text"]
-    assert len(sandbox.app.request_log) == 2 and len(sleeps) == 1 and 0 <= sleeps[0] <= 0.05
-
-
-def test_5xx_gives_up_as_http_5xx(sandbox, make_client, sleeps):
+def test_5xx_is_raised_at_once_as_http_5xx(sandbox, make_client):
+    client = make_client(api_key=places_api.KEY_500)
     with pytest.raises(RetryableError) as caught:
-        make_client(api_key=places_api.KEY_500, max_retries=3).get_details(_place("Toronto")["id"])
+        client.get_details(_place("Toronto")["id"])
     assert caught.value.error_class == ErrorClass.HTTP_5XX
-    assert caught.value.message.startswith("Google Places: INTERNAL (Internal error encountered.)")
-    assert len(sandbox.app.request_log) == 4 and len(sleeps) == 3
+    assert caught.value.message == "Google Places: INTERNAL (Internal error encountered.)"
+    assert len(sandbox.app.request_log) == 1 and client.requests_sent == 1
 
 
 def test_unknown_place_is_not_found(sandbox, make_client):
@@ -309,46 +279,41 @@ def test_invalid_json_is_a_parse_error(sandbox, make_client):
     assert "invalid JSON in HTTP 200" in caught.value.message
 
 
-def test_network_error_against_a_closed_port(sleeps):
+def test_network_error_against_a_closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = PlacesClient(base_url=f"http://127.0.0.1:{port}", api_key="sandbox-key", max_retries=2,
-                          backoff=0.01, sleep=sleeps.append)
+    client = PlacesClient(base_url=f"http://127.0.0.1:{port}", api_key="sandbox-key")
     with pytest.raises(RetryableError) as caught:
         client.search_text(query="dentist")
     assert caught.value.error_class == ErrorClass.NETWORK
     assert f"127.0.0.1:{port}" in caught.value.message
-    assert len(sleeps) == 2
+    assert client.requests_sent == 1
     client.close()
 
 
-def test_timeout_against_a_slow_endpoint(sandbox, make_client, sleeps):
+def test_timeout_against_a_slow_endpoint(sandbox, make_client):
     with pytest.raises(RetryableError) as caught:
-        make_client(api_key=places_api.KEY_SLOW, timeout=0.2, max_retries=1).get_details(_place("Austin")["id"])
+        make_client(api_key=places_api.KEY_SLOW, timeout=0.2).get_details(_place("Austin")["id"])
     assert caught.value.error_class == ErrorClass.TIMEOUT
     assert "timeout after 0.2s" in caught.value.message
-    assert len(sandbox.app.request_log) == 2 and len(sleeps) == 1
+    assert len(sandbox.app.request_log) == 1
 
 
 # --- before_request: budget hook ------------------------------------------------------
-def test_before_request_is_called_for_every_http_request(sandbox, make_client):
+def test_before_request_is_called_for_every_http_request_with_its_field_mask(sandbox, make_client):
     calls = []
-    client = make_client(before_request=calls.append)
+    client = make_client(before_request=lambda kind, mask: calls.append((kind, mask)))
     client.search_text(query="dentist", location_text="Austin, TX")
     client.get_details(_place("Madrid")["id"])
-    assert calls == ["search", "search", "search", "details"]
+    assert calls == [("search", SEARCH_FIELD_MASK)] * 3 + [("details", DETAILS_FIELD_MASK)]
     assert len(sandbox.app.request_log) == 4
-
-
-def test_before_request_is_called_for_retries_too(sandbox, make_client):
-    calls = []
-    make_client(api_key=places_api.KEY_FLAKY, before_request=calls.append).get_details(_place("Madrid")["id"])
-    assert calls == ["details", "details"]
+    # The client counts what it sent at list price: 3 × Text Search Enterprise + 1 × Place Details Enterprise.
+    assert client.requests_sent == 4 and client.cost_micros == 3 * 35_000 + 20_000
 
 
 def test_workflow_paused_from_before_request_propagates_before_sending(sandbox, make_client):
-    def budget(kind):
+    def budget(kind, mask):
         raise WorkflowPaused("Google Places daily budget of 1000 requests used up; resumes at midnight")
 
     with pytest.raises(WorkflowPaused, match="daily budget"):
@@ -356,17 +321,22 @@ def test_workflow_paused_from_before_request_propagates_before_sending(sandbox, 
     assert sandbox.app.request_log == []
 
 
-def test_workflow_paused_between_pages_stops_paging(sandbox, make_client):
+def test_a_failure_after_the_first_page_keeps_the_pages_read(sandbox, make_client):
     calls = []
 
-    def budget(kind):
+    def budget(kind, mask):
         calls.append(kind)
         if len(calls) > 1:
             raise WorkflowPaused("budget used up")
 
-    with pytest.raises(WorkflowPaused):
-        make_client(before_request=budget).search_text(query="dentist in Austin")
+    client = make_client(before_request=budget)
+    outcome = client.search_pages(client.search_body(query="dentist in Austin"))
     assert len(sandbox.app.request_log) == 1
+    assert len(outcome.places) == 20 and outcome.pages == 1 and outcome.failed_page == 2
+    assert isinstance(outcome.error, WorkflowPaused)
+    assert outcome.partial_note == "partial: page 2 failed (budget used up); kept 20 place(s) of 1 page(s)"
+    with pytest.raises(WorkflowPaused):  # search_text has no partial result to give: it raises
+        make_client(before_request=budget).search_text(query="dentist in Austin")
 
 
 # --- get_client from settings -----------------------------------------------------------

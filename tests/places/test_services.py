@@ -19,7 +19,9 @@ def test_search_clean_normalises():
     params = place_search_clean(query="  dentist ", location_text=" Austin, TX ", latitude="30.1", longitude=-97,
                                 radius_m=1500.4, language="pt-BR", region="US", max_results="12")
     assert params == {"query": "dentist", "location_text": "Austin, TX", "latitude": 30.1, "longitude": -97.0,
-                      "radius_m": 1500, "language": "pt-BR", "region": "us", "max_results": 12}
+                      "radius_m": 1500, "language": "pt-BR", "region": "us", "max_results": 12, "cover_area": False,
+                      "area_text": "", "south": None, "west": None, "north": None, "east": None,
+                      "max_requests": None, "max_cost_usd": None}
 
 
 def test_search_clean_lists_every_problem():

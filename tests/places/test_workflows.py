@@ -143,7 +143,9 @@ def test_deep_scan_upserts_a_business_with_split_address_and_phone(google):
     assert business.postal_code and business.street and business.formatted_address == place.formatted_address
     assert business.phone_e164.startswith("+1") and business.phone_national
     assert business.categories and business.primary_category == business.categories[0]
-    assert business.time_zone.startswith("UTC-0") and business.fetched_at is not None
+    assert business.time_zone == "America/Chicago" and business.utc_offset_minutes == -360
+    assert business.last_scanned_at is not None
+    assert (place.deep_scan_requests, place.deep_scan_cost_micros) == (1, 20_000)  # Place Details Enterprise
     assert business.raw["id"] == place.place_id
     assert (business.domain_extraction_curation_status, business.domain_extraction_processing_status) == ("New", None)
     assert len(details_sent(google)) == 1
@@ -168,7 +170,7 @@ def test_deep_scan_twice_keeps_one_business_and_its_curation(google):
     assert again.pk == business.pk
     assert again.name == place.name and again.rating == place.rating, "facts refreshed"
     assert (again.domain_extraction_curation_status, again.domain_extraction_processing_status) == ("Selected", "Completed")
-    assert again.domain_id == business.domain_id and again.fetched_at > business.fetched_at
+    assert again.domain_id == business.domain_id and again.last_scanned_at > business.last_scanned_at
 
 
 def test_deep_scan_of_an_unknown_place_id_ends_in_error_not_found(google):
@@ -194,12 +196,63 @@ def test_a_bad_key_ends_in_error_config(google, settings, key):
     assert place.deep_scan_processing_error.startswith("Google Places: ")
 
 
-def test_a_flaky_google_is_retried_by_the_client(google, settings):
+def test_a_flaky_google_is_retried_by_the_engine_not_the_client(google, settings):
     settings.GOOGLE_MAPS_API_KEY = places_api.KEY_FLAKY
     search = place_search_create(query="dentist", location_text="Austin, TX", max_results=3)
+    report = run("place_search")
+    assert report.retried == 1 and len(searches_sent(google)) == 1
+    search.refresh_from_db()
+    assert search.place_search_processing_status == "Queued"
+    assert search.place_search_processing_error == (
+        "Attempt 1 of 3 failed, retrying: Google Places: UNAVAILABLE (The service is currently unavailable.)")
+    PlaceSearch.objects.filter(pk=search.pk).update(place_search_available_at=None)
     run("place_search")
     search.refresh_from_db()
     assert search.place_search_processing_status == "Completed" and search.results_found == 3
+    assert len(searches_sent(google)) == 2 and search.requests_used == 2
+
+
+@pytest.mark.parametrize("workflow, max_attempts", [("place_search", 3), ("deep_scan", 5)])
+def test_a_5xx_storm_spends_one_billed_request_per_attempt(google, settings, workflow, max_attempts):
+    """One retry layer: during an outage a row sends exactly max_attempts requests, and says so."""
+    if workflow == "deep_scan":
+        rows = _found(n=1)
+        select("deep_scan", rows)
+    else:
+        rows = [place_search_create(query="dentist", location_text="Austin, TX", max_results=60)]
+    sent_before = len(google.app.request_log)
+    settings.GOOGLE_MAPS_API_KEY = places_api.KEY_500
+    model = type(rows[0])
+    for attempt in range(1, max_attempts + 1):
+        run(workflow)
+        row = model.objects.get(pk=rows[0].pk)
+        status = getattr(row, f"{workflow}_processing_status")
+        assert len(google.app.request_log) - sent_before == attempt
+        if attempt < max_attempts:
+            assert status == "Queued"
+            assert getattr(row, f"{workflow}_processing_error") == (
+                f"Attempt {attempt} of {max_attempts} failed, retrying: Google Places: INTERNAL (Internal error encountered.)")
+            model.objects.filter(pk=row.pk).update(**{f"{workflow}_available_at": None})
+    assert status == "Error" and getattr(row, f"{workflow}_error_class") == ErrorClass.HTTP_5XX
+    assert getattr(row, f"{workflow}_processing_error") == (
+        f"Google Places: INTERNAL (Internal error encountered.) (gave up after {max_attempts} attempts)")
+    run(workflow)  # nothing more is sent for an errored row
+    assert len(google.app.request_log) - sent_before == max_attempts
+    billed = row.requests_used if workflow == "place_search" else row.deep_scan_requests
+    assert billed == max_attempts
+
+
+def test_a_failed_second_page_keeps_the_first_and_completes_with_a_note(google, settings):
+    settings.GOOGLE_MAPS_API_KEY = places_api.KEY_LATER_PAGES_FAIL
+    search = place_search_create(query="dentist", location_text="Austin, TX", max_results=60)
+    report = run("place_search")
+    assert report.completed == 1
+    search.refresh_from_db()
+    assert search.place_search_processing_status == "Completed" and search.place_search_processing_error == ""
+    assert search.results_found == 20 == Place.objects.count()
+    assert search.note == ("partial: page 2 failed (Google Places: UNAVAILABLE (The service is currently unavailable.)); "
+                           "kept 20 place(s) of 1 page(s)")
+    assert search.requests_used == 2 and len(searches_sent(google)) == 2
 
 
 def test_google_daily_quota_goes_back_to_the_queue_as_quota(google, settings):
@@ -234,15 +287,43 @@ def test_budget_reached_pauses_deep_scan_without_counting_attempts(google, setti
     assert run("deep_scan").completed == 1
 
 
-def test_budget_reached_pauses_a_search_between_pages(google, settings):
+def test_budget_reached_before_a_search_pauses_it_without_an_attempt(google, settings):
     settings.GOOGLE_PLACES_DAILY_LIMIT = 1
+    place_search_create(query="plumber", location_text="Austin, TX", max_results=5)
+    run("place_search")  # spends the one request of the day
     search = place_search_create(query="dentist", location_text="Austin, TX", max_results=60)
     report = run("place_search")
     assert "daily budget of 1 requests reached" in report.paused
     search.refresh_from_db()
     assert (search.place_search_processing_status, search.place_search_attempts) == ("Queued", 0)
-    assert search.results_found is None and not Place.objects.exists()
+    assert search.results_found is None and search.requests_used == 0
     assert len(searches_sent(google)) == 1
+
+
+def test_budget_reached_between_pages_keeps_the_first_page(google, settings):
+    settings.GOOGLE_PLACES_DAILY_LIMIT = 1
+    search = place_search_create(query="dentist", location_text="Austin, TX", max_results=60)
+    run("place_search")
+    search.refresh_from_db()
+    assert search.place_search_processing_status == "Completed" and search.results_found == 20
+    assert search.note.startswith("partial: page 2 failed (Google Places daily budget of 1 requests reached")
+    assert len(searches_sent(google)) == 1
+
+
+def test_the_money_budget_pauses_and_today_spend_is_reported(google, settings):
+    from places.budget import spend_today
+
+    settings.GOOGLE_PLACES_DAILY_BUDGET_USD = 0.05  # one Text Search Enterprise request ($0.035), not two
+    place_search_create(query="plumber", location_text="Austin, TX", max_results=5)
+    run("place_search")
+    search = place_search_create(query="dentist", location_text="Austin, TX", max_results=5)
+    report = run("place_search")
+    assert report.paused.startswith("Google Places daily budget of $0.05 reached (the next request costs $0.035)")
+    search.refresh_from_db()
+    assert search.place_search_processing_status == "Queued" and search.place_search_attempts == 0
+    today = spend_today()
+    assert (today["requests"], today["cost_micros"], today["cost"], today["budget"]) == (1, 35_000, "$0.035", "$0.05")
+    assert today["remaining_micros"] == 15_000
 
 
 # --- WF3: domain extraction ------------------------------------------------------------------------------------

@@ -33,21 +33,21 @@ OUT = Path(__file__).with_name("places.json")
 
 CITIES = [
     {
-        "key": "austin", "city": "Austin", "region": "Texas", "region_short": "TX", "county": "Travis County",
+        "key": "austin", "tz": "America/Chicago", "city": "Austin", "region": "Texas", "region_short": "TX", "county": "Travis County",
         "country": "United States", "cc": "US", "lat": 30.2672, "lng": -97.7431, "utc": -360,
         "streets": [("Congress Avenue", "Congress Ave"), ("South Lamar Boulevard", "S Lamar Blvd"),
                     ("East 6th Street", "E 6th St"), ("Burnet Road", "Burnet Rd"), ("Guadalupe Street", "Guadalupe St")],
         "postal": lambda r: f"787{r.randint(1, 59):02d}", "area": ["512", "737"], "tld": ".com",
     },
     {
-        "key": "chicago", "city": "Chicago", "region": "Illinois", "region_short": "IL", "county": "Cook County",
+        "key": "chicago", "tz": "America/Chicago", "city": "Chicago", "region": "Illinois", "region_short": "IL", "county": "Cook County",
         "country": "United States", "cc": "US", "lat": 41.8781, "lng": -87.6298, "utc": -360,
         "streets": [("North Michigan Avenue", "N Michigan Ave"), ("West Madison Street", "W Madison St"),
                     ("North Clark Street", "N Clark St"), ("South State Street", "S State St")],
         "postal": lambda r: f"606{r.randint(1, 61):02d}", "area": ["312", "773"], "tld": ".com",
     },
     {
-        "key": "london", "city": "London", "region": "England", "region_short": "England", "county": "Greater London",
+        "key": "london", "tz": "Europe/London", "city": "London", "region": "England", "region_short": "England", "county": "Greater London",
         "country": "United Kingdom", "cc": "GB", "lat": 51.5074, "lng": -0.1278, "utc": 0,
         "streets": [("High Street", "High St"), ("Church Road", "Church Rd"), ("Station Road", "Station Rd"),
                     ("Victoria Street", "Victoria St")],
@@ -55,21 +55,21 @@ CITIES = [
         "tld": ".co.uk",
     },
     {
-        "key": "berlin", "city": "Berlin", "region": "Berlin", "region_short": "BE", "county": None,
+        "key": "berlin", "tz": "Europe/Berlin", "city": "Berlin", "region": "Berlin", "region_short": "BE", "county": None,
         "country": "Germany", "cc": "DE", "lat": 52.5200, "lng": 13.4050, "utc": 60,
         "streets": [("Hauptstraße", "Hauptstraße"), ("Friedrichstraße", "Friedrichstraße"),
                     ("Schönhauser Allee", "Schönhauser Allee"), ("Kastanienallee", "Kastanienallee")],
         "postal": lambda r: f"10{r.randint(115, 999)}", "tld": ".de",
     },
     {
-        "key": "madrid", "city": "Madrid", "region": "Comunidad de Madrid", "region_short": "MD", "county": "Madrid",
+        "key": "madrid", "tz": "Europe/Madrid", "city": "Madrid", "region": "Comunidad de Madrid", "region_short": "MD", "county": "Madrid",
         "country": "Spain", "cc": "ES", "lat": 40.4168, "lng": -3.7038, "utc": 60,
         "streets": [("Calle Mayor", "C. Mayor"), ("Calle de Alcalá", "C. de Alcalá"),
                     ("Calle de Fuencarral", "C. de Fuencarral"), ("Paseo de la Castellana", "P.º de la Castellana")],
         "postal": lambda r: f"280{r.randint(1, 55):02d}", "tld": ".es",
     },
     {
-        "key": "toronto", "city": "Toronto", "region": "Ontario", "region_short": "ON", "county": "Toronto",
+        "key": "toronto", "tz": "America/Toronto", "city": "Toronto", "region": "Ontario", "region_short": "ON", "county": "Toronto",
         "country": "Canada", "cc": "CA", "lat": 43.6532, "lng": -79.3832, "utc": -300,
         "streets": [("Queen Street West", "Queen St W"), ("King Street East", "King St E"),
                     ("Yonge Street", "Yonge St"), ("Dundas Street West", "Dundas St W")],
@@ -77,7 +77,7 @@ CITIES = [
         "area": ["416", "647"], "tld": ".ca",
     },
     {
-        "key": "sydney", "city": "Sydney", "region": "New South Wales", "region_short": "NSW", "county": "Council of the City of Sydney",
+        "key": "sydney", "tz": "Australia/Sydney", "city": "Sydney", "region": "New South Wales", "region_short": "NSW", "county": "Council of the City of Sydney",
         "country": "Australia", "cc": "AU", "lat": -33.8688, "lng": 151.2093, "utc": 600,
         "streets": [("George Street", "George St"), ("Pitt Street", "Pitt St"), ("Oxford Street", "Oxford St"),
                     ("Crown Street", "Crown St")],
@@ -289,6 +289,7 @@ def make_place(r: random.Random, *, name: str, category: str, city: dict, websit
         "location": {"latitude": lat, "longitude": lng},
         "googleMapsUri": f"https://maps.google.com/?cid={r.randint(10**18, 10**19 - 1)}",
         "utcOffsetMinutes": city["utc"],
+        "timeZone": {"id": city["tz"]},
         "businessStatus": r.choices(["OPERATIONAL", "CLOSED_TEMPORARILY", "CLOSED_PERMANENTLY"], [92, 4, 4])[0],
         "displayName": {"text": name, "languageCode": lang},
         "primaryType": types[0],
