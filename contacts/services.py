@@ -12,21 +12,20 @@
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from contacts import exports
 from contacts.crm import ContactPayload, split_name
+from contacts.crm.common import idempotency_key
 from contacts.extract import extract_contacts
 from contacts.models import (
     Contact,
@@ -310,130 +309,256 @@ def contact_validate(*, record: Contact) -> None:
 
 
 # --- syncs ---------------------------------------------------------------------------------------------
+#
+# The three sync hooks are batch hooks (Workflow.hook_batch_size): they take the claimed rows of one vendor
+# call, build every payload with a few queries, make ONE call through the vendor's batch endpoint outside any
+# transaction, write each row's result with one UPDATE, and answer {pk: error} for the rows that failed, so one
+# bad contact fails alone and is retried alone. External effects are at-least-once: every delivery carries an
+# idempotency key derived from the row and its content version (crm.common.idempotency_key), and the CRMs
+# upsert by email, so a redelivery (a retry, a re-run after a lost lease) is harmless at the receiver.
+
+def suppression_reasons(contacts: list[Contact]) -> dict:
+    """{pk: why this contact must not be contacted} for the suppressed ones, in one query."""
+    wanted: dict = {}
+    emails, hosts_all = set(), set()
+    for contact in contacts:
+        email = contact.normalized if contact.kind == ContactKind.EMAIL else None
+        hosts = [email.rpartition("@")[2]] if email else []
+        hosts.append(contact.domain.domain)
+        candidates = set()
+        for host in hosts:
+            labels = host.lower().strip(".").split(".")
+            candidates.update(".".join(labels[i:]) for i in range(len(labels) - 1))
+        wanted[contact.pk] = (email, candidates)
+        if email:
+            emails.add(email)
+        hosts_all |= candidates
+    if not wanted:
+        return {}
+    entries = Suppression.objects.filter(
+        Q(kind=SuppressionKind.EMAIL, value__in=emails) | Q(kind=SuppressionKind.DOMAIN, value__in=hosts_all)
+    ).values_list("kind", "value", "reason")
+    listed_emails, listed_domains, reasons = set(), set(), {}
+    for kind, value, reason in entries:
+        (listed_emails if kind == SuppressionKind.EMAIL else listed_domains).add(value)
+        reasons[value] = reason
+    if not listed_emails and not listed_domains:
+        return {}
+    found_reasons = {}
+    for contact in contacts:
+        email, candidates = wanted[contact.pk]
+        found = is_suppressed(email, contact.domain.domain, emails=listed_emails & {email},
+                              domains=listed_domains & candidates)
+        if found is None:
+            continue
+        detail = next((f"{found} ({reason})" for value, reason in reasons.items() if reason and value in found), found)
+        found_reasons[contact.pk] = detail
+    return found_reasons
+
 
 def suppression_reason(contact: Contact) -> str | None:
     """Why `contact` must not be contacted (the suppression list), or None."""
-    email = contact.normalized if contact.kind == ContactKind.EMAIL else None
-    hosts = []
-    if email:
-        hosts.append(email.rpartition("@")[2])
-    hosts.append(contact.domain.domain)
-    candidates = set()
-    for host in hosts:
-        labels = host.lower().strip(".").split(".")
-        candidates.update(".".join(labels[i:]) for i in range(len(labels) - 1))
-    entries = Suppression.objects.filter(
-        Q(kind=SuppressionKind.EMAIL, value=email or "") | Q(kind=SuppressionKind.DOMAIN, value__in=candidates)
-    ).values_list("kind", "value", "reason")
-    emails, domains, reasons = set(), set(), {}
-    for kind, value, reason in entries:
-        (emails if kind == SuppressionKind.EMAIL else domains).add(value)
-        reasons[value] = reason
-    found = is_suppressed(email, contact.domain.domain, emails=emails, domains=domains)
-    if found is None:
-        return None
-    for value, reason in reasons.items():
-        if reason and value in found:
-            return f"{found} ({reason})"
-    return found
+    return suppression_reasons([contact]).get(contact.pk)
 
 
-def _check_syncable(contact: Contact, destination: str) -> None:
-    reason = suppression_reason(contact)
-    if reason:
-        raise PermanentError(f"Not synced to {destination}: {reason}", error_class=ErrorClass.BLOCKED)
+def _blocked(contact: Contact, destination: str, suppressed: str | None) -> PermanentError | None:
+    if suppressed:
+        return PermanentError(f"Not synced to {destination}: {suppressed}", error_class=ErrorClass.BLOCKED)
     if contact.validation_result == ValidationResult.INVALID:
-        raise PermanentError(
+        return PermanentError(
             f"Not synced to {destination}: the last validation found this contact invalid "
             f"({contact.validation_reason or 'no detail'}); validate it again if it changed",
             error_class=ErrorClass.BLOCKED,
         )
+    return None
+
+
+def contact_payloads(contacts: list[Contact]) -> dict:
+    """{pk: ContactPayload}: the plain data the CRM clients take, real values only (B-17), in three queries.
+
+    `contacts` come with `domain` and `business` loaded. A fax number is sent as what it is (`fax_e164`),
+    never as a phone.
+    """
+    from places.models import LocalBusiness
+
+    if not contacts:
+        return {}
+    domain_ids = {c.domain_id for c in contacts}
+    first_business: dict = {}
+    for business in (LocalBusiness.objects.filter(domain_id__in=[d for d in domain_ids])
+                     .order_by("domain_id", "created_at", "pk")):
+        first_business.setdefault(business.domain_id, business)
+    names = {c.name for c in contacts if c.kind == ContactKind.EMAIL and c.name}
+    own_phone: dict = {}
+    if names:
+        for domain_id, name, number in (Contact.objects.filter(domain_id__in=domain_ids, kind=ContactKind.PHONE,
+                                                               name__in=names)
+                                        .order_by("-confidence", "pk").values_list("domain_id", "name", "normalized")):
+            own_phone.setdefault((domain_id, name), number)
+    source_url: dict = {}
+    for contact_id, url in (ContactSource.objects.filter(contact_id__in=[c.pk for c in contacts])
+                            .order_by("contact_id", "-still_on_page", "first_seen").values_list("contact_id", "page__url")):
+        source_url.setdefault(contact_id, url)
+    payloads = {}
+    for contact in contacts:
+        business = contact.business or first_business.get(contact.domain_id)
+        kind = str(contact.kind)
+        phone = contact.normalized if kind == ContactKind.PHONE else None
+        if kind == ContactKind.EMAIL and contact.name:
+            phone = own_phone.get((contact.domain_id, contact.name))  # the same person's own number
+        website = (business.website_normalized or business.website) if business else ""
+        payloads[contact.pk] = ContactPayload(
+            contact_id=str(contact.pk),
+            kind=kind,
+            email=contact.normalized if kind == ContactKind.EMAIL else None,
+            phone_e164=phone,
+            fax_e164=contact.normalized if kind == "fax" else None,
+            full_name=contact.name or None,
+            job_title=contact.title or None,
+            company_name=(business.name if business else None) or None,
+            website=website or contact.domain.homepage_url or None,
+            domain=contact.domain.domain,
+            city=(business.city if business else None) or None,
+            country_code=(business.country_code if business else None) or None,
+            business_phone_e164=(business.phone_e164 if business else None) or None,
+            source_url=source_url.get(contact.pk),
+            validation=contact.validation_result or None,
+        )
+    return payloads
 
 
 def contact_payload(contact: Contact) -> ContactPayload:
-    """The plain data the CRM clients take: real values only, never placeholders (B-17)."""
-    business = contact.business
-    if business is None:
-        business = contact.domain.businesses.order_by("created_at", "pk").first()
-    phone = contact.normalized if contact.kind == ContactKind.PHONE else None
-    if phone is None and contact.name:
-        # the same person's own number, when the page marked both up
-        phone = (Contact.objects.filter(domain_id=contact.domain_id, kind=ContactKind.PHONE, name=contact.name)
-                 .order_by("-confidence").values_list("normalized", flat=True).first())
-    source = (ContactSource.objects.filter(contact=contact).select_related("page")
-              .order_by("-still_on_page", "first_seen").first())
-    website = (business.website_normalized or business.website) if business else ""
-    return ContactPayload(
-        contact_id=str(contact.pk),
-        kind=contact.kind,
-        email=contact.normalized if contact.kind == ContactKind.EMAIL else None,
-        phone_e164=phone,
-        full_name=contact.name or None,
-        job_title=contact.title or None,
-        company_name=(business.name if business else None) or None,
-        website=website or contact.domain.homepage_url or None,
-        domain=contact.domain.domain,
-        city=(business.city if business else None) or None,
-        country_code=(business.country_code if business else None) or None,
-        business_phone_e164=(business.phone_e164 if business else None) or None,
-        source_url=source.page.url if source else None,
-        validation=contact.validation_result or None,
-    )
-
-
-def _load(record: Contact) -> Contact:
-    return Contact.objects.select_related("domain", "business").get(pk=record.pk)
-
-
-def contact_brevo_sync(*, record: Contact) -> None:
-    """Hook of `brevo_sync`: idempotent upsert by email; stores Brevo's contact id."""
-    from contacts.crm import brevo_client
-
-    contact = _load(record)
-    _check_syncable(contact, "Brevo")
-    payload = contact_payload(contact)
-    with brevo_client() as client:
-        result = client.upsert_contact(payload, list_ids=getattr(settings, "BREVO_LIST_IDS", []) or [])
-    now = timezone.now()
-    Contact.objects.filter(pk=contact.pk).update(
-        brevo_remote_id=result.remote_id[:100], brevo_synced_at=now, brevo_sync_detail=result.detail[:500],
-        updated_at=now)
-
-
-def contact_hubspot_sync(*, record: Contact) -> None:
-    """Hook of `hubspot_sync`: idempotent upsert by email (batch upsert on `email`); stores HubSpot's id."""
-    from contacts.crm import hubspot_client
-
-    contact = _load(record)
-    _check_syncable(contact, "HubSpot")
-    payload = contact_payload(contact)
-    with hubspot_client() as client:
-        result = client.upsert_contact(payload)
-    now = timezone.now()
-    Contact.objects.filter(pk=contact.pk).update(
-        hubspot_remote_id=result.remote_id[:100], hubspot_synced_at=now, hubspot_sync_detail=result.detail[:500],
-        updated_at=now)
+    """The payload of one contact (see `contact_payloads`)."""
+    return contact_payloads([contact])[contact.pk]
 
 
 def webhook_idempotency_key(payload: ContactPayload) -> str:
     """The same contact with the same data gives the same key: a re-run is recognisable as a redelivery."""
-    digest = hashlib.sha256(json.dumps(payload.present(), sort_keys=True).encode("utf-8")).hexdigest()[:20]
-    return f"contact-{payload.contact_id}-{digest}"
+    return idempotency_key(payload, prefix="contact")
 
 
-def contact_webhook_sync(*, record: Contact) -> None:
-    """Hook of `webhook_sync`: POST a signed JSON document to WEBHOOK_SYNC_URL; stores the delivery id."""
+@dataclass
+class _SyncPlan:
+    payloads: dict  # pk -> ContactPayload, the rows to send
+    failures: dict  # pk -> PermanentError (blocked: suppressed or invalid)
+    skipped: dict  # pk -> why the destination cannot take this contact
+
+
+def _sync_plan(records: list[Contact], destination: str, unsupported) -> _SyncPlan:
+    contacts = list(Contact.objects.select_related("domain", "business").filter(pk__in=[r.pk for r in records]))
+    suppressed = suppression_reasons(contacts)
+    plan = _SyncPlan({}, {}, {})
+    sendable = []
+    for contact in contacts:
+        blocked = _blocked(contact, destination, suppressed.get(contact.pk))
+        if blocked:
+            plan.failures[contact.pk] = blocked
+        else:
+            sendable.append(contact)
+    for pk, payload in contact_payloads(sendable).items():
+        reason = unsupported(payload) if unsupported else None
+        if reason:
+            plan.skipped[pk] = f"Skipped, nothing sent: {reason}"
+        else:
+            plan.payloads[pk] = payload
+    return plan
+
+
+def _write_sync_results(prefix: str, id_field: str, plan: _SyncPlan, results: dict) -> dict:
+    """Store each row's outcome (one statement for all); returns {pk: error} for the engine."""
+    now = timezone.now()
+    failures = dict(plan.failures)
+    width = Contact._meta.get_field(id_field).max_length
+    rows = []
+    for pk, payload in plan.payloads.items():
+        outcome = results.get(payload.contact_id)
+        if outcome is None:
+            failures[pk] = PermanentError(f"{prefix}: no answer for this contact", error_class=ErrorClass.BUG)
+        elif isinstance(outcome, Exception):
+            failures[pk] = outcome
+        else:
+            rows.append((pk, outcome.remote_id[:width], outcome.detail[:500]))
+    rows += [(pk, None, reason[:500]) for pk, reason in plan.skipped.items()]  # a skip keeps the old id
+    if rows:
+        _update_sync_fields(prefix, id_field, rows, now)
+    return failures
+
+
+def _update_sync_fields(prefix: str, id_field: str, rows: list[tuple], now) -> None:
+    """(pk, remote id or None, detail) per row: one UPDATE … FROM unnest() on PostgreSQL (bulk_update's CASE
+    per row and field cost 0.5 s per 100 rows), one executemany elsewhere."""
+    meta = Contact._meta
+    q = connection.ops.quote_name
+    table, pk_col = q(meta.db_table), q(meta.pk.column)
+    id_col, at_col = q(meta.get_field(id_field).column), q(meta.get_field(f"{prefix}_synced_at").column)
+    detail_col, updated_col = q(meta.get_field(f"{prefix}_sync_detail").column), q(meta.get_field("updated_at").column)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS c SET {id_col} = COALESCE(v.rid, c.{id_col}), "
+                f"{at_col} = CASE WHEN v.rid IS NULL THEN c.{at_col} ELSE %s END, "
+                f"{detail_col} = v.detail, {updated_col} = %s "
+                f"FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS v(id, rid, detail) WHERE c.{pk_col} = v.id",
+                [now, now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+            )
+            return
+        cursor.executemany(
+            f"UPDATE {table} SET {id_col} = COALESCE(%s, {id_col}), "
+            f"{at_col} = CASE WHEN %s IS NULL THEN {at_col} ELSE %s END, {detail_col} = %s, {updated_col} = %s "
+            f"WHERE {pk_col} = %s",
+            [(rid, rid, now, detail, now, meta.pk.get_db_prep_value(pk, connection)) for pk, rid, detail in rows],
+        )
+
+
+def contact_brevo_sync(*, records: list[Contact]) -> dict:
+    """Batch hook of `brevo_sync`: one Brevo import for the rows (upsert by email); stores Brevo's ids.
+
+    A contact Brevo cannot take (no email: a phone or fax number) is skipped with the reason on the row.
+    """
+    from contacts.crm import brevo_client
+
+    with brevo_client() as client:
+        plan = _sync_plan(records, "Brevo", client.unsupported)
+        payloads = list(plan.payloads.values())
+        results = client.import_contacts(payloads, list_ids=getattr(settings, "BREVO_LIST_IDS", []) or []) \
+            if payloads else {}
+    return _write_sync_results("brevo", "brevo_remote_id", plan, results)
+
+
+def contact_hubspot_sync(*, records: list[Contact]) -> dict:
+    """Batch hook of `hubspot_sync`: batch upsert by email, 100 per call; stores HubSpot's ids.
+
+    A contact HubSpot cannot take (no email: a phone or fax number) is skipped with the reason on the row.
+    """
+    from contacts.crm import hubspot_client
+
+    with hubspot_client() as client:
+        plan = _sync_plan(records, "HubSpot", client.unsupported)
+        payloads = list(plan.payloads.values())
+        results = client.upsert_contacts(payloads) if payloads else {}
+    return _write_sync_results("hubspot", "hubspot_remote_id", plan, results)
+
+
+def contact_webhook_sync(*, records: list[Contact]) -> dict:
+    """Batch hook of `webhook_sync`: one signed document with the rows as an array; stores the delivery ids.
+
+    Every contact kind goes (a fax as `fax_e164`); WEBHOOK_SYNC_BATCH_SIZE=1 sends one document per contact.
+    """
     from contacts.crm import webhook_client
 
-    contact = _load(record)
-    _check_syncable(contact, "the webhook")
-    payload = contact_payload(contact)
+    plan = _sync_plan(records, "the webhook", None)
+    items = [(webhook_idempotency_key(p), p) for p in plan.payloads.values()]
+    size = max(1, int(getattr(settings, "WEBHOOK_SYNC_BATCH_SIZE", 100) or 1))
+    results: dict = {}
     with webhook_client() as client:
-        result = client.send("contact.synced", payload, idempotency_key=webhook_idempotency_key(payload))
-    now = timezone.now()
-    Contact.objects.filter(pk=contact.pk).update(
-        webhook_delivery_id=result.remote_id[:200], webhook_synced_at=now, webhook_sync_detail=result.detail[:500],
-        updated_at=now)
+        for start in range(0, len(items), size):
+            part = items[start:start + size]
+            if size == 1:
+                key, payload = part[0]
+                results[payload.contact_id] = client.send_one("contact.synced", payload, key)
+            else:
+                results.update(client.send_many("contacts.synced", part))
+    return _write_sync_results("webhook", "webhook_delivery_id", plan, results)
 
 
 # --- suppression list ---------------------------------------------------------------------------------

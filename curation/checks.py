@@ -45,9 +45,11 @@ def check_workflow(wf: Workflow) -> list:
             errors.append(Error(f"{obj}: hook {wf.hook!r} is not callable", id="curation.E003", obj=obj))
         else:
             params = inspect.signature(hook).parameters
-            if "record" not in params or params["record"].kind is not inspect.Parameter.KEYWORD_ONLY:
+            wanted = "records" if wf.hook_batch_size else "record"
+            if wanted not in params or params[wanted].kind is not inspect.Parameter.KEYWORD_ONLY:
+                what = "a batch hook (hook_batch_size > 0)" if wf.hook_batch_size else "a hook"
                 errors.append(
-                    Error(f"{obj}: hook {wf.hook!r} must take a keyword-only `record`", id="curation.E003", obj=obj)
+                    Error(f"{obj}: {what} {wf.hook!r} must take a keyword-only `{wanted}`", id="curation.E003", obj=obj)
                 )
     timeout = settings.Q_CLUSTER.get("timeout")
     if timeout is None:

@@ -6,6 +6,7 @@ database connection, closed when the thread ends.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import queue
@@ -161,6 +162,43 @@ class _Pool:
             thread.join()
 
 
+def _takes_records(hook) -> bool:
+    """A batch hook takes `records` (a list of rows) instead of `record`."""
+    try:
+        return "records" in inspect.signature(hook).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _release_paused(workflow: Workflow, claim: services.Claim, ids: list, exc: WorkflowPaused, report: RunReport,
+                    lock: threading.Lock) -> str:
+    released = _with_db_retry("release", lambda: services.processing_release(
+        workflow=workflow, ids=ids, token=claim.token, delay_seconds=exc.retry_after or 60, note=f"Waiting: {exc.message}"
+    ))
+    with lock:
+        report.released += released
+    return exc.message
+
+
+def _record_failure(workflow: Workflow, claim: services.Claim, pk, exc: Exception, report: RunReport,
+                    lock: threading.Lock) -> None:
+    message, error_class, retryable, retry_after = _failure(exc)
+    if error_class == ErrorClass.BUG:
+        logger.error("%s: hook failed on %s", workflow.name, pk, exc_info=exc)
+    outcome = _with_db_retry("fail", lambda: services.processing_fail(
+        workflow=workflow, pk=pk, token=claim.token, attempts=claim.attempts[pk],
+        message=message, error_class=error_class, retryable=retryable, retry_after=retry_after,
+    ))
+    with lock:
+        if outcome.status == services.QUEUED:
+            report.retried += 1
+        elif outcome.status == services.ERROR:
+            report.errored += 1
+            report.errors.append(f"{pk}: {message}"[:300])
+        else:
+            report.lost += 1
+
+
 def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: RunReport, lock: threading.Lock):
     """Run the hook on one claimed row. Failures are written at once; returns a pause message,
     `_SUCCESS` (completion written by the batch's next flush) or None."""
@@ -168,30 +206,36 @@ def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: Ru
     try:
         hook(record=record)
     except WorkflowPaused as exc:
-        _with_db_retry("release", lambda: services.processing_release(
-            workflow=workflow, ids=[pk], token=claim.token, delay_seconds=exc.retry_after or 60, note=f"Waiting: {exc.message}"
-        ))
-        with lock:
-            report.released += 1
-        return exc.message
+        return _release_paused(workflow, claim, [pk], exc, report, lock)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; BaseException (timeouts) propagates
-        message, error_class, retryable, retry_after = _failure(exc)
-        if error_class == ErrorClass.BUG:
-            logger.exception("%s: hook failed on %s", workflow.name, pk)
-        outcome = _with_db_retry("fail", lambda: services.processing_fail(
-            workflow=workflow, pk=pk, token=claim.token, attempts=claim.attempts[pk],
-            message=message, error_class=error_class, retryable=retryable, retry_after=retry_after,
-        ))
-        with lock:
-            if outcome.status == services.QUEUED:
-                report.retried += 1
-            elif outcome.status == services.ERROR:
-                report.errored += 1
-                report.errors.append(f"{pk}: {message}"[:300])
-            else:
-                report.lost += 1
+        _record_failure(workflow, claim, pk, exc, report, lock)
         return None
     return _SUCCESS
+
+
+def _run_many(workflow: Workflow, claim: services.Claim, records: list, hook, report: RunReport,
+              lock: threading.Lock) -> tuple[list, str | None]:
+    """Run a batch hook on a chunk of claimed rows: (the pks that succeeded, a pause message or None).
+
+    The hook answers {pk: exception} for the rows that failed (each is recorded on its own row, so one
+    bad row never fails the others); an exception raised by the hook itself applies to the whole chunk.
+    """
+    pks = [record.pk for record in records]
+    try:
+        failures = hook(records=records) or {}
+    except WorkflowPaused as exc:
+        return [], _release_paused(workflow, claim, pks, exc, report, lock)
+    except Exception as exc:  # noqa: BLE001 - recorded on every row of the chunk
+        failures = {pk: exc for pk in pks}
+    paused = [pk for pk in pks if isinstance(failures.get(pk), WorkflowPaused)]
+    if paused:
+        _release_paused(workflow, claim, paused, failures[paused[0]], report, lock)
+    for pk in pks:
+        exc = failures.get(pk)
+        if exc is not None and not isinstance(exc, WorkflowPaused):
+            _record_failure(workflow, claim, pk, exc, report, lock)
+    succeeded = [pk for pk in pks if failures.get(pk) is None]
+    return succeeded, (failures[paused[0]].message if paused else None)
 
 
 # Returned by _run_one for a hook that succeeded: its completion is written with
@@ -205,8 +249,14 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
                pool: _Pool | None, heartbeat: _Heartbeat | None) -> None:
     records = workflow.model_class.objects.in_bulk(claim.ids)
     pending: "queue.Queue" = queue.Queue()
-    for pk in claim.ids:
-        pending.put(pk)
+    batched = _takes_records(hook)
+    if batched:  # one unit of work = one chunk of rows for one vendor batch call
+        size = max(1, workflow.hook_batch_size or workflow.batch_size)
+        for start in range(0, len(claim.ids), size):
+            pending.put(tuple(claim.ids[start:start + size]))
+    else:
+        for pk in claim.ids:
+            pending.put(pk)
     lock = threading.Lock()
     active: set = set(claim.ids)
     unstarted: list = []
@@ -240,7 +290,20 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
                 return
             if should_stop():
                 with lock:
-                    unstarted.append(pk)
+                    unstarted.extend(pk if batched else [pk])
+                continue
+            if batched:
+                chunk = [records[i] for i in pk if i in records]  # a deleted row has nothing to do
+                try:
+                    done, paused = _run_many(workflow, claim, chunk, hook, report, lock)
+                finally:
+                    with lock:
+                        active.difference_update(pk)
+                with lock:
+                    succeeded.extend(done)
+                flush()
+                if paused:
+                    pause.append(paused)
                 continue
             record = records.get(pk)
             if record is None:  # deleted between claim and load: nothing to do
@@ -275,9 +338,10 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
         leftover = list(unstarted)
         while True:
             try:
-                leftover.append(pending.get_nowait())
+                item = pending.get_nowait()
             except queue.Empty:
                 break
+            leftover.extend(item if batched else [item])
         if leftover:
             note = f"Waiting: {pause[0]}" if pause else ""
             report.released += _with_db_retry("release", lambda: services.processing_release(

@@ -23,13 +23,16 @@ class Workflow:
 
     name: str
     model: str  # "app_label.ModelName", resolved lazily
-    hook: str  # dotted path of `def hook(*, record) -> None`
+    hook: str  # dotted path of `def hook(*, record) -> None`, or of a batch hook (see hook_batch_size)
     label: str  # what curators read: "Deep scan"
     curation: bool = True  # False: processing-only, rows are queued on creation
     trigger: str = CurationStatus.SELECTED
     curation_choices: type[models.TextChoices] = CurationStatus
     batch_size: int = 25
     concurrency: int = 1  # threads per batch for I/O-bound hooks
+    # > 0: the hook is a batch hook, `def hook(*, records) -> dict[pk, Exception]`, called with up to this
+    # many claimed rows at once (one vendor batch call); the rows missing from its answer succeeded.
+    hook_batch_size: int = 0
     lease_seconds: int = 300  # must exceed the worker's hard timeout
     max_attempts: int = 5
     backoff_base_seconds: float = 30.0

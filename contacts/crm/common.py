@@ -15,19 +15,26 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
+import hashlib
+import json
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+import certifi
 import httpx
 
 from curation.exceptions import ErrorClass, PermanentError, RetryableError
 
 KIND_EMAIL = "email"
 KIND_PHONE = "phone"
+KIND_FAX = "fax"  # a fax number: delivered as what it is (webhook), never as a phone to a CRM
+KINDS = (KIND_EMAIL, KIND_PHONE, KIND_FAX)
 _E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -36,9 +43,10 @@ class ContactPayload:
     """One contact, as plain data (every optional field may be None)."""
 
     contact_id: str
-    kind: Literal["email", "phone"]
+    kind: Literal["email", "phone", "fax"]
     email: str | None = None
     phone_e164: str | None = None
+    fax_e164: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     full_name: str | None = None
@@ -53,8 +61,8 @@ class ContactPayload:
     validation: str | None = None
 
     def __post_init__(self):
-        if self.kind not in (KIND_EMAIL, KIND_PHONE):
-            raise ValueError(f"ContactPayload.kind must be 'email' or 'phone', got {self.kind!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"ContactPayload.kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if not str(self.contact_id or "").strip():
             raise ValueError("ContactPayload.contact_id is required")
 
@@ -89,6 +97,29 @@ class SyncResult:
     remote_id: str  # the CRM's id of the contact (or the webhook delivery id)
     created: bool  # True when this call created the remote record
     detail: str  # one line for curators ("created Brevo contact 42")
+
+
+# The answer of a batch call: contact_id -> its own result, or the error of that contact alone.
+BatchResults = dict[str, "SyncResult | RetryableError | PermanentError"]
+
+
+def idempotency_key(payload: ContactPayload, *, prefix: str = "contact") -> str:
+    """The delivery's idempotency key: the row (contact id) and the content version (a digest of what is sent).
+
+    The same contact with the same data gives the same key, so a redelivery (a retry, a re-run after a lost
+    lease) is recognisable at the receiver; changed data is a new version and a new key.
+    """
+    digest = hashlib.sha256(json.dumps(payload.present(), sort_keys=True).encode("utf-8")).hexdigest()[:20]
+    return f"{prefix}-{payload.contact_id}-{digest}"
+
+
+def batch_key(keys: list[str]) -> str:
+    """The idempotency key of a batch request: a digest of its items' keys (same items, same key)."""
+    return "batch-" + hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()[:32]
+
+
+def chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _clean(value: str | None) -> str | None:
@@ -148,6 +179,12 @@ def is_e164(value: str | None) -> bool:
 
 
 # --- HTTP plumbing shared by the clients ----------------------------------------------
+@functools.lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client (building one per client costs ~0.1 s: the CA bundle)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def retry_after_seconds(response: httpx.Response, *headers: str) -> float | None:
     """Seconds to wait from the first of `headers` present (delta seconds or HTTP date), else None."""
     for name in (*headers, "Retry-After"):

@@ -21,6 +21,18 @@ string, no placeholder — B-17). Headers:
 - ``X-ScraperSky-Signature: sha256=<hex>`` — HMAC-SHA256 of the raw request
   body with the shared secret. Check it with ``verify_signature``.
 
+Batches (``WebhookClient.send_many``) POST one document with the contacts as
+an array, each with its own idempotency key::
+
+    {"event": "contacts.synced", "id": "<batch key>", "sent_at": "…",
+     "contacts": [{"id": "<key>", "contact": {…}}, …]}
+
+signed the same way, the batch key (a digest of the items' keys) in
+``Idempotency-Key``. The receiver should treat each item's ``id`` as its
+idempotency key (deliveries are at-least-once) and may answer
+``{"results": [{"key", "id", "duplicate"}]}``. ``WEBHOOK_SYNC_BATCH_SIZE=1``
+sends the single-contact document above instead.
+
 A 2xx answer is success: ``remote_id`` is the answer's JSON ``"id"`` when
 there is one, else the idempotency key; ``created`` is False when the
 receiver says ``"duplicate": true``. Errors: 401/403/404/410 → PermanentError
@@ -50,7 +62,16 @@ import httpx
 
 from curation.exceptions import ErrorClass, PermanentError, RetryableError
 
-from .common import ContactPayload, HttpCaller, SyncResult, generic_error, json_or_none
+from .common import (
+    BatchResults,
+    ContactPayload,
+    HttpCaller,
+    SyncResult,
+    batch_key,
+    generic_error,
+    json_or_none,
+    tls_context,
+)
 
 SERVICE = "Webhook"
 SIGNATURE_HEADER = "X-ScraperSky-Signature"
@@ -58,6 +79,7 @@ TIMESTAMP_HEADER = "X-ScraperSky-Timestamp"
 SECRET_HEADER = "X-ScraperSky-Secret"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_EVENT = "contact.synced"
+DEFAULT_BATCH_EVENT = "contacts.synced"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -113,6 +135,18 @@ def encode_document(event: str, payload: ContactPayload, *, idempotency_key: str
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def encode_batch(event: str, items: list[tuple[str, ContactPayload]], *, batch_id: str,
+                 sent_at: dt.datetime) -> bytes:
+    """The exact body `send_many` posts: one document, the contacts as an array, each with its own key."""
+    document = {
+        "event": event,
+        "id": batch_id,
+        "sent_at": sent_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "contacts": [{"id": key, "contact": payload.present()} for key, payload in items],
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class WebhookClient:
     def __init__(self, *, url: str, secret: str, timeout: float = 10.0, max_retries: int = 3,
                  max_retry_after: float = 30.0, sleep: Callable[[float], None] | None = None,
@@ -128,7 +162,7 @@ class WebhookClient:
         self.url = url
         self._secret = secret
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout), transport=transport,
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, verify=tls_context(),
                                   headers={"User-Agent": "ScraperSky/3 (+webhook)"})
         extra = {"sleep": sleep} if sleep is not None else {}
         self._caller = HttpCaller(service=SERVICE, client=self._http, max_retries=max_retries,
@@ -148,13 +182,7 @@ class WebhookClient:
             raise ValueError("idempotency_key is required")
         sent_at = self._clock()
         body = encode_document(event or DEFAULT_EVENT, payload, idempotency_key=idempotency_key, sent_at=sent_at)
-        headers = {
-            "Content-Type": "application/json",
-            IDEMPOTENCY_HEADER: idempotency_key,
-            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
-            SIGNATURE_HEADER: sign(body, self._secret),
-        }
-        response = self._caller.request("POST", self.url, content=body, headers=headers)
+        response = self._post(body, idempotency_key, sent_at)
         data = json_or_none(response)
         remote_id = idempotency_key
         created = True
@@ -165,6 +193,62 @@ class WebhookClient:
         what = "delivered" if created else "already delivered (receiver saw this key before)"
         return SyncResult(remote_id=remote_id, created=created,
                           detail=f"{what}: HTTP {response.status_code} from {self.url.split('?', 1)[0]}")
+
+
+    def send_many(self, event: str, items: list[tuple[str, ContactPayload]]) -> BatchResults:
+        """Deliver many contacts in one signed document (`encode_batch`); each contact gets its own outcome.
+
+        `items` are (idempotency key, payload). The receiver answers 2xx, optionally with ``{"results": [{"key",
+        "id", "duplicate"}]}`` per contact. A 4xx other than a refused signature or a missing receiver (a
+        receiver that does not take arrays, or one bad item) is resent one document per contact, so only the
+        bad contact fails; any other error applies to every contact of the call.
+        """
+        if not items:
+            return {}
+        for key, _ in items:
+            if not key or not key.strip():
+                raise ValueError("every item needs an idempotency key")
+        sent_at = self._clock()
+        batch_id = batch_key([key for key, _ in items])
+        body = encode_batch(event or DEFAULT_BATCH_EVENT, items, batch_id=batch_id, sent_at=sent_at)
+        try:
+            response = self._post(body, batch_id, sent_at)
+        except PermanentError as exc:
+            if len(items) > 1 and exc.error_class == ErrorClass.HTTP_4XX:
+                return {payload.contact_id: self.send_one(event, payload, key) for key, payload in items}
+            return {payload.contact_id: exc for _, payload in items}
+        except RetryableError as exc:
+            return {payload.contact_id: exc for _, payload in items}
+        data = json_or_none(response)
+        answers = {}
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            answers = {str(r.get("key")): r for r in data["results"] if isinstance(r, dict)}
+        where = self.url.split("?", 1)[0]
+        results: BatchResults = {}
+        for key, payload in items:
+            answer = answers.get(key, {})
+            created = not bool(answer.get("duplicate"))
+            what = "delivered" if created else "already delivered (receiver saw this key before)"
+            results[payload.contact_id] = SyncResult(
+                remote_id=str(answer.get("id") or key), created=created,
+                detail=f"{what} in a batch of {len(items)}: HTTP {response.status_code} from {where}")
+        return results
+
+    def send_one(self, event: str, payload: ContactPayload, key: str) -> SyncResult | RetryableError | PermanentError:
+        """`send`, with the error returned instead of raised (one contact's outcome)."""
+        try:
+            return self.send(event, payload, idempotency_key=key)
+        except (RetryableError, PermanentError) as exc:
+            return exc
+
+    def _post(self, body: bytes, key: str, sent_at: dt.datetime) -> httpx.Response:
+        headers = {
+            "Content-Type": "application/json",
+            IDEMPOTENCY_HEADER: key,
+            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+            SIGNATURE_HEADER: sign(body, self._secret),
+        }
+        return self._caller.request("POST", self.url, content=body, headers=headers)
 
 
 def _error_from_response(response: httpx.Response) -> RetryableError | PermanentError:

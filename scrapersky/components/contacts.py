@@ -48,8 +48,10 @@ BREVO_API_KEY = _os.environ.get("BREVO_API_KEY", "") or ("sandbox-brevo-key" if 
 # Brevo API root (the client adds /v3/...); the sandbox's /brevo prefix when the sandbox is on and no key is set.
 BREVO_BASE_URL = _os.environ.get("BREVO_BASE_URL", "") or (
     f"{_CRM_SANDBOX_URL}/brevo" if _CRM_SANDBOX and not _os.environ.get("BREVO_API_KEY") else "https://api.brevo.com")
-# Comma-separated Brevo list ids every synced contact is added to (e.g. "3,7"); empty = no list.
-BREVO_LIST_IDS = _env_int_list("BREVO_LIST_IDS")
+# Comma-separated Brevo list ids every synced contact is added to (e.g. "3,7"). Brevo's batch import needs a
+# list: empty = one upsert call per contact (slower). The sandbox's list 2 when the sandbox stands in for Brevo.
+BREVO_LIST_IDS = _env_int_list("BREVO_LIST_IDS") or ([2] if _CRM_SANDBOX and not _os.environ.get("BREVO_API_KEY")
+                                                     else [])
 # HubSpot private-app access token (Bearer, scope crm.objects.contacts.write); empty = not configured (sandbox's when on).
 HUBSPOT_ACCESS_TOKEN = _os.environ.get("HUBSPOT_ACCESS_TOKEN", "") or ("sandbox-hubspot-token" if _CRM_SANDBOX else "")
 # HubSpot API root (the client adds /crm/v3/...); the sandbox's /hubspot prefix when the sandbox is on and no token is set.
@@ -65,6 +67,8 @@ WEBHOOK_SYNC_SECRET = _os.environ.get("WEBHOOK_SYNC_SECRET", "") or (
 ENRICHMENT_WEBHOOK_SECRET = _os.environ.get("ENRICHMENT_WEBHOOK_SECRET", "")
 # Seconds before one CRM / webhook HTTP request times out (connect, read, write and pool each).
 CRM_TIMEOUT = _env_float("CRM_TIMEOUT", 10.0)
+# Contacts per signed webhook document (an array, each with its idempotency key); 1 = one document per contact.
+WEBHOOK_SYNC_BATCH_SIZE = _env_int("WEBHOOK_SYNC_BATCH_SIZE", 100)
 # Retries of one CRM / webhook call inside a run (429, 5xx, network) before the row goes back to the queue.
 CRM_MAX_RETRIES = _env_int("CRM_MAX_RETRIES", 3)
 

@@ -17,6 +17,15 @@ Brevo (``/brevo`` + the real API v3 paths, header ``api-key``):
   ``invalid_parameter``.
 - ``GET /brevo/v3/contacts/{email or id}`` (``identifierType`` email_id or
   contact_id optional) — the contact, or 404 ``document_not_found``.
+- ``POST /brevo/v3/contacts/import`` — ``{"jsonBody": [{"email",
+  "attributes"}], "listIds", "updateExistingContacts"}`` (``listIds``
+  mandatory, as at Brevo): 202 ``{"processId": N}``; rows Brevo cannot take
+  (bad email, bad or duplicate SMS) are skipped silently.
+- ``GET /brevo/v3/processes/{id}`` — ``{"id", "status", "name"}``: the first
+  read says ``in_process`` (imports are asynchronous), later reads
+  ``completed``.
+- ``GET /brevo/v3/contacts`` — ``modifiedSince``, ``listIds``, ``limit``
+  (≤ 1000), ``offset``, ``sort``: ``{"contacts": [...], "count"}``.
 
 HubSpot (``/hubspot`` + CRM v3 paths, ``Authorization: Bearer``):
 
@@ -31,7 +40,10 @@ Webhook receiver: ``POST /webhook/<name>`` checks ``X-ScraperSky-Signature``
 (HMAC-SHA256 of the raw body, secret ``sandbox-webhook-secret``): 401 on a
 missing or bad signature; 400 without ``Idempotency-Key``; 201
 ``{"id": "dlv_N", "duplicate": false}`` for a new key, 200 with the same id
-and ``"duplicate": true`` for a key seen before (not recorded twice).
+and ``"duplicate": true`` for a key seen before (not recorded twice). A
+document with a ``contacts`` array (``[{"id": <key>, "contact": {…}}]``) is a
+batch: each item is deduplicated by its own key and the answer lists
+``{"key", "id", "duplicate"}`` per item.
 
 ``GET /_sandbox/state`` dumps everything stored plus a log of requests (method,
 path, status, which sandbox credential, and the body as received).
@@ -77,10 +89,11 @@ WEBHOOK_SECRET = "sandbox-webhook-secret"
 BREVO_ATTRIBUTES = ("FIRSTNAME", "LASTNAME", "SMS", "JOB_TITLE", "COMPANY")
 HUBSPOT_PROPERTIES = ("email", "firstname", "lastname", "phone", "mobilephone", "company", "website", "jobtitle",
                       "city", "state", "zip", "address", "country")
+HUBSPOT_REJECTED_DOMAIN = "rejected.example"  # HubSpot answers 207 with an error for these inputs
 _HOOKS = ("ratelimited", "ratelimited-once", "500-once", "slow-once", "daily", "forbidden")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 207: "Multi-Status", 400: "Bad Request", 401: "Unauthorized",
                 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
                 500: "Internal Server Error"}
 
@@ -111,6 +124,8 @@ class CrmSandbox:
             self.brevo_contacts: dict[str, dict] = {}  # lower-case email -> contact
             self.hubspot_contacts: dict[str, dict] = {}  # lower-case email -> contact
             self.deliveries: dict[str, dict] = {}  # idempotency key -> delivery
+            self.brevo_processes: dict[int, dict] = {}  # import process id -> process
+            self._process_ids = itertools.count(1)
             self.request_log: list[dict] = []
             self._seen: set[tuple] = set()  # (hook, request fingerprint) already failed once
             self._brevo_ids = itertools.count(1)
@@ -158,8 +173,16 @@ class CrmSandbox:
             self.reset()
             return _Response(200, {"reset": True})
         if path == "/brevo/v3/contacts":
+            if method == "GET":
+                return self._brevo_list(headers, query)
             _allow(method, "POST")
             return self._brevo_upsert(headers, body)
+        if path == "/brevo/v3/contacts/import":
+            _allow(method, "POST")
+            return self._brevo_import(headers, body)
+        if path.startswith("/brevo/v3/processes/"):
+            _allow(method, "GET")
+            return self._brevo_process(headers, path[len("/brevo/v3/processes/"):])
         if path.startswith("/brevo/v3/contacts/"):
             _allow(method, "GET")
             return self._brevo_get(headers, path[len("/brevo/v3/contacts/"):], query)
@@ -281,6 +304,91 @@ class CrmSandbox:
                 raise _Response(404, {"code": "document_not_found", "message": "Contact does not exist"})
             return _Response(200, copy.deepcopy(found))
 
+    def _brevo_store(self, email: str, kept: dict, list_ids: list, *, update: bool) -> str:
+        """Create or update one contact (caller holds the lock): "created", "updated" or "skipped"."""
+        existing = self.brevo_contacts.get(email)
+        if existing is not None:
+            if not update:
+                return "skipped"
+            existing["attributes"].update(kept)
+            existing["listIds"] = sorted(set(existing["listIds"]) | set(list_ids))
+            existing["modifiedAt"] = _now()
+            return "updated"
+        now = _now()
+        self.brevo_contacts[email] = {
+            "id": next(self._brevo_ids), "email": email, "emailBlacklisted": False, "smsBlacklisted": False,
+            "createdAt": now, "modifiedAt": now, "attributes": dict(kept),
+            "listIds": sorted(set(list_ids)), "statistics": {},
+        }
+        return "created"
+
+    def _brevo_import(self, headers, body) -> _Response:
+        """POST /v3/contacts/import with jsonBody: 202 {"processId"}; rows Brevo cannot take are skipped."""
+        hook = self._brevo_auth(headers)
+        fingerprint = ("POST", "brevo-import", headers.get("api-key"), hashlib.sha256(body).hexdigest())
+        self._before(hook, fingerprint, rate_limited=self._brevo_429())
+        data = _json_object(body, lambda m: _Response(400, {"code": "bad_request", "message": m}))
+        rows = data.get("jsonBody")
+        if not isinstance(rows, list) or not rows:
+            raise _Response(400, {"code": "missing_parameter", "message": "jsonBody, fileBody or fileUrl is required"})
+        list_ids = data.get("listIds") or []
+        if not isinstance(list_ids, list) or not list_ids or not all(isinstance(i, int) and i > 0 for i in list_ids):
+            raise _Response(400, {"code": "missing_parameter", "message": "listIds is mandatory if newList is not defined"})
+        counts = {"created": 0, "updated": 0, "skipped": 0, "invalid": 0}
+        with self._lock:
+            for row in rows:
+                email = str(row.get("email") or "").strip().lower() if isinstance(row, dict) else ""
+                attributes = row.get("attributes") if isinstance(row, dict) else None
+                kept = {k: v for k, v in (attributes or {}).items() if k in BREVO_ATTRIBUTES} \
+                    if isinstance(attributes, dict) else {}
+                sms = kept.get("SMS")
+                if not _EMAIL.match(email) or (sms is not None and not _E164.match(str(sms))) or (
+                        sms is not None and any(c["attributes"].get("SMS") == sms
+                                                for k, c in self.brevo_contacts.items() if k != email)):
+                    counts["invalid"] += 1
+                    continue
+                counts[self._brevo_store(email, kept, list_ids,
+                                         update=bool(data.get("updateExistingContacts", True)))] += 1
+            process_id = next(self._process_ids)
+            # Imports are asynchronous at Brevo: the first status read still says "in_process".
+            self.brevo_processes[process_id] = {"id": process_id, "status": "in_process", "name": "IMPORTUSERS",
+                                                "counts": counts, "reads": 0}
+        self._after(hook, fingerprint, error=_Response(500, {"code": "internal_error",
+                                                            "message": "Internal server error"}))
+        return _Response(202, {"processId": process_id})
+
+    def _brevo_process(self, headers, identifier) -> _Response:
+        self._brevo_auth(headers)
+        with self._lock:
+            process = self.brevo_processes.get(int(identifier)) if identifier.isdigit() else None
+            if process is None:
+                raise _Response(404, {"code": "document_not_found", "message": "Process does not exist"})
+            process["reads"] += 1
+            if process["reads"] > 1:
+                process["status"] = "completed"
+            return _Response(200, {k: process[k] for k in ("id", "status", "name")})
+
+    def _brevo_list(self, headers, query) -> _Response:
+        """GET /v3/contacts: modifiedSince, listIds, limit (≤ 1000), offset, sort (by modification, desc)."""
+        hook = self._brevo_auth(headers)
+        self._before(hook, ("GET", "brevo-list", headers.get("api-key"), json.dumps(query, sort_keys=True)),
+                     rate_limited=self._brevo_429())
+        try:
+            limit = int(query.get("limit", 50))
+            offset = int(query.get("offset", 0))
+        except ValueError:
+            raise _Response(400, {"code": "invalid_parameter", "message": "limit and offset must be integers"}) from None
+        if not 0 < limit <= 1000:
+            raise _Response(400, {"code": "out_of_range", "message": "limit must be between 1 and 1000"})
+        since = query.get("modifiedSince", "")
+        list_id = int(query["listIds"]) if str(query.get("listIds", "")).isdigit() else None
+        with self._lock:
+            found = [c for c in self.brevo_contacts.values()
+                     if (not since or c["modifiedAt"] >= since) and (list_id is None or list_id in c["listIds"])]
+            found.sort(key=lambda c: c["modifiedAt"], reverse=query.get("sort", "desc") != "asc")
+            page = copy.deepcopy(found[offset:offset + limit])
+        return _Response(200, {"contacts": page, "count": len(found)})
+
     # --- HubSpot ---------------------------------------------------------------------
     def _hubspot_auth(self, headers) -> str | None:
         auth = headers.get("authorization", "")
@@ -343,11 +451,20 @@ class CrmSandbox:
                                "error": "INVALID_EMAIL", "name": "email"})
             if errors:
                 raise self._hubspot_invalid(errors)
-            checked.append((email, {k: str(v) for k, v in properties.items()}))
+            checked.append((email, {k: str(v) for k, v in properties.items()}, item.get("objectWriteTraceId")))
+        if len({email for email, _, _ in checked}) < len(checked):
+            raise _Response(400, {"status": "error", "category": "VALIDATION_ERROR",
+                                  "message": "Duplicate IDs found in batch input"})
         started = _now()
-        results = []
+        results, errors = [], []
         with self._lock:
-            for email, properties in checked:
+            for email, properties, trace in checked:
+                if email.endswith("@" + HUBSPOT_REJECTED_DOMAIN):
+                    errors.append({"status": "error", "category": "VALIDATION_ERROR",
+                                   "message": f"Contact {email} was rejected by a portal rule",
+                                   "context": {"objectWriteTraceId": [str(trace)] if trace is not None else [],
+                                               "ids": [email]}})
+                    continue
                 now = _now()
                 existing = self.hubspot_contacts.get(email)
                 if existing is None:
@@ -362,12 +479,17 @@ class CrmSandbox:
                 existing["properties"]["email"] = email
                 existing["properties"]["lastmodifieddate"] = now
                 existing["updatedAt"] = now
-                results.append({**copy.deepcopy(existing), "new": new})
+                record = {**copy.deepcopy(existing), "new": new}
+                if trace is not None:
+                    record["objectWriteTraceId"] = str(trace)
+                results.append(record)
         self._after(hook, fingerprint, error=_Response(500, {
             "status": "error", "category": "INTERNAL_ERROR", "message": "internal error",
             "correlationId": "00000000-0000-4000-8000-000000000500"}))
-        return _Response(200, {"status": "COMPLETE", "results": results, "startedAt": started,
-                               "completedAt": _now()})
+        answer = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()}
+        if errors:
+            return _Response(207, {**answer, "numErrors": len(errors), "errors": errors})
+        return _Response(200, answer)
 
     def _hubspot_get(self, headers, identifier, query) -> _Response:
         self._hubspot_auth(headers)
@@ -393,6 +515,8 @@ class CrmSandbox:
         if not key:
             raise _Response(400, {"message": "Idempotency-Key header is required"})
         document = _json_object(body, lambda m: _Response(400, {"message": m}))
+        if "contacts" in document:
+            return self._webhook_batch(name, key, headers, signature, document)
         with self._lock:
             existing = self.deliveries.get(key)
             if existing is not None:
@@ -409,6 +533,40 @@ class CrmSandbox:
         hook = {"flaky": "500-once", "slow-once": "slow-once"}.get(name)
         self._after(hook, ("webhook", name, key), error=_Response(500, {"message": "receiver crashed"}))
         return answer
+
+
+    def _webhook_batch(self, name, batch_key, headers, signature, document) -> _Response:
+        """An array document: each item's "id" is its idempotency key (a redelivered item is not stored twice)."""
+        items = document.get("contacts")
+        if not isinstance(items, list) or not items:
+            raise _Response(400, {"message": "contacts must be a non-empty array"})
+        for item in items:
+            if not isinstance(item, dict) or not str(item.get("id") or "").strip() or not isinstance(
+                    item.get("contact"), dict):
+                raise _Response(400, {"message": "every item needs an \"id\" (idempotency key) and a \"contact\""})
+        results, new = [], 0
+        with self._lock:
+            for item in items:
+                key = str(item["id"]).strip()
+                existing = self.deliveries.get(key)
+                if existing is not None:
+                    existing["redeliveries"] += 1
+                    results.append({"key": key, "id": existing["id"], "duplicate": True})
+                    continue
+                delivery_id = f"dlv_{next(self._delivery_ids)}"
+                self.deliveries[key] = {
+                    "id": delivery_id, "receiver": name, "idempotency_key": key, "received_at": _now(),
+                    "timestamp": headers.get("x-scrapersky-timestamp"), "signature": signature,
+                    "event": document.get("event"), "batch": batch_key,
+                    "document": {"event": document.get("event"), "id": key, "sent_at": document.get("sent_at"),
+                                 "contact": item["contact"]},
+                    "redeliveries": 0,
+                }
+                new += 1
+                results.append({"key": key, "id": delivery_id, "duplicate": False})
+        hook = {"flaky": "500-once", "slow-once": "slow-once"}.get(name)
+        self._after(hook, ("webhook", name, batch_key), error=_Response(500, {"message": "receiver crashed"}))
+        return _Response(201 if new else 200, {"results": results})
 
 
 def _allow(method: str, allowed: str) -> None:

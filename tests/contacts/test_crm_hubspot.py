@@ -34,7 +34,7 @@ def test_create_sends_the_batch_upsert_by_email(crm_sandbox):
     assert post["body"] == {"inputs": [{"id": "jose@nandu.example", "idProperty": "email", "properties": {
         "email": "jose@nandu.example", "firstname": "José", "lastname": "Ñandú", "phone": "+34911234567",
         "company": "Ñandú Café", "website": "https://nandu.example", "jobtitle": "Owner", "city": "Madrid",
-        "country": "ES"}}]}
+        "country": "ES"}, "objectWriteTraceId": "c-1"}]}
     [stored] = crm_sandbox.state()["hubspot"]["contacts"]
     assert stored["id"] == "101"
     assert stored["properties"]["company"] == "Ñandú Café"
@@ -58,7 +58,8 @@ def test_sparse_contact_body_has_only_real_values(crm_sandbox):
         client.upsert_contact(sparse)
     [post] = crm_sandbox.requests_to(UPSERT)
     assert post["body"] == {"inputs": [{"id": "hello@shop.example", "idProperty": "email",
-                                        "properties": {"email": "hello@shop.example"}}]}
+                                        "properties": {"email": "hello@shop.example"},
+                                        "objectWriteTraceId": "c-9"}]}
     assert "null" not in post["raw_body"]
 
 

@@ -187,10 +187,21 @@ def test_hubspot_create_update_and_errors(crm, settings):
     assert (third.hubspot_sync_processing_status, third.hubspot_sync_error_class) == ("Error", "config")
 
 
-def test_phone_contact_cannot_go_to_a_crm_by_email(crm):
-    phone = ContactFactory(phone=True)
-    run("brevo_sync", [phone])
-    assert (phone.brevo_sync_processing_status, phone.brevo_sync_error_class) == ("Error", "parse")
+@pytest.mark.parametrize("name,vendor", [("brevo_sync", "Brevo"), ("hubspot_sync", "HubSpot")])
+def test_a_phone_contact_is_skipped_with_the_reason_not_an_error(crm, name, vendor):
+    """Issue 16: a contact a CRM cannot take (no email) is skipped with a clear reason, never an Error."""
+    prefix = name.split("_")[0]
+    person = _person()
+    phone = ContactFactory(phone=True, domain=person.domain)
+    run(name, [phone, person])
+    assert getattr(phone, f"{name}_processing_status") == "Completed"
+    assert getattr(phone, f"{name}_error_class") == ""
+    detail = getattr(phone, f"{prefix}_sync_detail")
+    assert detail.startswith("Skipped, nothing sent:") and f"{vendor} " in detail and "phone number" in detail
+    assert getattr(phone, f"{prefix}_remote_id") == "" and getattr(phone, f"{prefix}_synced_at") is None
+    assert getattr(person, f"{name}_processing_status") == "Completed" and getattr(person, f"{prefix}_remote_id")
+    stored = crm.state()[prefix]["contacts"]
+    assert len(stored) == 1, "only the email contact reached the CRM"
 
 
 def test_webhook_signed_delivery_and_idempotent_redelivery(crm):
