@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from curation import registry, services
 from curation.choices import ProcessingStatus
+from curation.counting import FastCountPaginator, table_is_large
 from curation.exceptions import ErrorClass
 from curation.models import CurationEvent
 
@@ -171,8 +172,15 @@ class WorkflowAdminMixin:
     """
 
     # Curators work through thousands of rows: counts next to every filter choice, 100 rows a page.
-    show_facets = admin.ShowFacets.ALWAYS
+    # On tables of millions every facet count is a scan: there they are one click away ("Show counts"),
+    # the page count is exact while cheap and estimated otherwise, and the unfiltered total is not counted.
     list_per_page = 100
+    paginator = FastCountPaginator
+    show_full_result_count = False
+
+    @property
+    def show_facets(self):
+        return admin.ShowFacets.ALLOW if table_is_large(self.model) else admin.ShowFacets.ALWAYS
 
     def get_workflows(self):
         return registry.for_model(self.model)

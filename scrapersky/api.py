@@ -10,6 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from curation.counting import FastCountPaginator
 from curation.registry import UnknownWorkflow
 from curation.services import CurationInputError
 
@@ -28,6 +29,7 @@ class PagePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "size"
     max_page_size = 500
+    django_paginator_class = FastCountPaginator  # exact while cheap, estimated on millions of rows
 
 
 def exception_handler(exc, context):

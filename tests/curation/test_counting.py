@@ -52,3 +52,27 @@ def test_other_errors_are_not_mistaken_for_a_timeout():
 def test_a_small_table_is_not_large():
     WidgetFactory.create_batch(2)
     assert table_is_large(Widget, limit=1000) is False
+
+
+@pytest.mark.postgres
+def test_admin_lists_of_large_tables_count_facets_on_demand_only(postgres_only, admin_client, settings):
+    from django.urls import reverse
+
+    WidgetFactory.create_batch(5)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Widget._meta.db_table}")  # the statistics table_is_large reads
+    url = reverse("admin:testapp_widget_changelist")
+    settings.ADMIN_FACETS_MAX_ROWS = 1000
+    small = admin_client.get(url).context["cl"]
+    assert small.add_facets, "small tables show their counts at once"
+    settings.ADMIN_FACETS_MAX_ROWS = 2
+    large = admin_client.get(url)
+    assert not large.context["cl"].add_facets and large.context["cl"].is_facets_optional
+    assert large.context["cl"].result_count == 5, "a cheap count stays exact"
+    assert admin_client.get(url + "?_facets=True").context["cl"].add_facets, "one click away"
+
+
+def test_api_list_pages_use_the_fast_count():
+    from scrapersky.api import PagePagination
+
+    assert PagePagination.django_paginator_class is FastCountPaginator
