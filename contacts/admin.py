@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -21,29 +21,38 @@ from django.utils.html import format_html
 from contacts import exports, services
 from contacts.models import Contact, ContactSource, EnrichmentEvent, SocialLink, Suppression
 from contacts.suppression import normalize_suppression_entry
+from curation import dashboard
 from curation.admin import WorkflowAdminMixin, changelist_url, id_filter
 from pages.models import PAGE_CATEGORIES, Domain, Page
 from curation.admin import admin_link
 from places.models import LocalBusiness
 
-VALIDATION_COLOURS = {"valid": "#198754", "invalid": "#dc3545", "risky": "#b8860b", "unknown": "#6c757d"}
-
-
 # --- filters -------------------------------------------------------------------------------
 
-class RoleFilter(admin.SimpleListFilter):
-    title = "role or personal"
-    parameter_name = "role"
+class AddressFilter(admin.SimpleListFilter):
+    """What kind of address: one filter for the facts a curator sorts by (one panel entry, not six)."""
+
+    title = "address"
+    parameter_name = "address"
+    CHOICES = {
+        "email": ("Email", Q(kind="email")),
+        "phone": ("Phone", Q(kind="phone")),
+        "role": ("Role address (info@, sales@…)", Q(is_role=True)),
+        "personal": ("Personal", Q(is_role=False)),
+        "free": ("Free provider (gmail…)", Q(is_free_provider=True)),
+        "disposable": ("Disposable", Q(is_disposable=True)),
+        "on_domain": ("On the site's domain", Q(on_domain=True)),
+        "off_domain": ("Not on the site's domain", Q(on_domain=False)),
+        "certain": ("Certain", Q(certain=True)),
+        "uncertain": ("Uncertain", Q(certain=False)),
+    }
 
     def lookups(self, request, model_admin):
-        return (("role", "Role address (info@, sales@…)"), ("personal", "Personal"))
+        return [(key, label) for key, (label, _q) in self.CHOICES.items()]
 
     def queryset(self, request, queryset):
-        if self.value() == "role":
-            return queryset.filter(is_role=True)
-        if self.value() == "personal":
-            return queryset.filter(is_role=False)
-        return queryset
+        choice = self.CHOICES.get(self.value() or "")
+        return queryset.filter(choice[1]) if choice else queryset
 
 
 class ValidationFilter(admin.SimpleListFilter):
@@ -74,27 +83,6 @@ class FoundOnCategoryFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(sources__page__category=self.value()).distinct()
         return queryset
-
-
-class DomainFilter(admin.SimpleListFilter):
-    """The domains with the most contacts (any domain id works in the URL: ?domain=<uuid>)."""
-
-    title = "domain"
-    parameter_name = "domain"
-
-    def lookups(self, request, model_admin):
-        top = (Domain.objects.annotate(n=Count("contacts")).filter(n__gt=0).order_by("-n", "domain")[:30])
-        return [(str(d.pk), f"{d.domain} ({d.n})") for d in top]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        try:
-            pk = Domain._meta.pk.to_python(value)
-        except ValidationError:
-            return queryset.none()
-        return queryset.filter(domain_id=pk)
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -147,10 +135,12 @@ def _export_response(queryset, columns, fmt: str):
 
 @admin.register(Contact)
 class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
-    list_display = ("normalized", "kind", "domain_link", "business_link", "name", "title", "validation_badge",
-                    "is_role", "found_on_count", "last_seen_at")
-    list_filter = ("kind", ValidationFilter, RoleFilter, FoundOnCategoryFilter, DomainFilter, "is_free_provider",
-                   "is_disposable", "on_domain", "certain",
+    # Compact: the workflows' columns follow the contact (WorkflowAdminMixin); kind, role, name and title
+    # are filters or on the change page, so that 100 rows stay small and on screen.
+    list_display = ("normalized", "result", "domain_name", "pages")  # the business: on the change page
+    list_filter = (ValidationFilter, AddressFilter, FoundOnCategoryFilter,
+                   # one domain's contacts (the domain's pages link here): named in the panel while applied
+                   id_filter("domain", "domain", "domain_id", model=Domain),
                    id_filter("business", "business", "business_id", model=LocalBusiness),
                    id_filter("found on page", "page", "sources__page_id", model=Page))
     search_fields = ("normalized", "value", "name", "title", "domain__domain")
@@ -177,19 +167,20 @@ class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def business_link(self, obj):
         return admin_link(obj.business) if obj.business_id else "—"
 
-    @admin.display(description="validation", ordering="validation_result")
-    def validation_badge(self, obj):
-        if not obj.validation_result:
-            return "—"
-        return format_html('<span title="{}" style="color:{};font-weight:bold">{}</span>', obj.validation_reason,
-                           VALIDATION_COLOURS.get(obj.validation_result, "#333"), obj.validation_result)
+    @admin.display(description="domain", ordering="domain__domain")
+    def domain_name(self, obj):
+        return obj.domain.domain if obj.domain_id else "—"  # the link is on the change page; the filter is aside
 
-    @admin.display(description="found on (pages)", ordering="n_pages")
-    def found_on_count(self, obj):
-        count = getattr(obj, "n_pages", None)
-        if not count:
-            return count
-        return format_html('<a href="{}">{}</a>', changelist_url(Page, contact=obj.pk), count)
+    @admin.display(description="validation", ordering="validation_result")
+    def result(self, obj):
+        if not obj.validation_result:
+            return ""
+        return format_html('<span class="v-{}" title="{}">{}</span>', obj.validation_result, obj.validation_reason,
+                           obj.validation_result)
+
+    @admin.display(description="pages", ordering="n_pages")
+    def pages(self, obj):
+        return getattr(obj, "n_pages", None)  # a plain count: the links to the pages are on the change page
 
     @admin.display(description="found on pages")
     def pages_link(self, obj):
@@ -291,3 +282,23 @@ class EnrichmentEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- the pipeline dashboard: this app's stages ------------------------------------------------------
+
+SYNCS = ("brevo_sync", "hubspot_sync", "webhook_sync")
+
+
+def _synced_count() -> int:
+    synced = Q()
+    for name in SYNCS:
+        synced |= Q(**{f"{name}_processing_status": "Completed"})
+    return Contact.objects.filter(synced).count()
+
+
+dashboard.register_stage(dashboard.FunnelStage("contacts", "contacts", 70, Contact.objects.count,
+                                               lambda: changelist_url(Contact)))
+dashboard.register_stage(dashboard.FunnelStage(
+    "validated", "validated", 80, Contact.objects.filter(contact_validation_processing_status="Completed").count,
+    lambda: changelist_url(Contact, contact_validation="Completed")))
+dashboard.register_stage(dashboard.FunnelStage("synced", "synced to a CRM", 90, _synced_count))

@@ -11,6 +11,7 @@ from curation.workflow import Workflow
 
 contact_validation = register(Workflow(
     name="contact_validation",
+    after="page_scrape",
     model="contacts.Contact",
     hook="contacts.services.contact_validate",
     label="Contact validation",
@@ -25,6 +26,7 @@ contact_validation = register(Workflow(
 
 brevo_sync = register(Workflow(
     name="brevo_sync",
+    after="contact_validation",
     model="contacts.Contact",
     hook="contacts.services.contact_brevo_sync",
     label="Brevo sync",
@@ -42,6 +44,7 @@ brevo_sync = register(Workflow(
 
 hubspot_sync = register(Workflow(
     name="hubspot_sync",
+    after="contact_validation",
     model="contacts.Contact",
     hook="contacts.services.contact_hubspot_sync",
     label="HubSpot sync",
@@ -59,6 +62,7 @@ hubspot_sync = register(Workflow(
 
 webhook_sync = register(Workflow(
     name="webhook_sync",
+    after="contact_validation",
     model="contacts.Contact",
     hook="contacts.services.contact_webhook_sync",
     label="Webhook sync",

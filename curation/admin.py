@@ -2,56 +2,81 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import flatten, quote, unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from curation import registry, services
-from curation.choices import ProcessingStatus
+from curation.choices import CurationStatus, ProcessingStatus
 from curation.counting import FastCountPaginator, table_is_large
 from curation.exceptions import ErrorClass
 from curation.models import CurationEvent
 
-# Badge colours: white text on each passes WCAG AA contrast (4.5:1) at the badges' small size.
+# Badge colours (also in curation/static/curation/admin.css, which the pages use): white text on each
+# passes WCAG AA contrast (4.5:1) at the badges' small size.
 BADGE_COLOURS = {
     "New": "#5c636a", "Selected": "#0b5ed7", "Maybe": "#8a6100", "Rejected": "#8b0000", "Archived": "#3d4449",
     "Queued": "#6f42c1", "Processing": "#b45309", "Completed": "#146c43", "Error": "#b02a37",
 }
-MUTED = "#adb5bd"
-
-# Where each workflow sits in the chain (DESIGN §1; the numbers are the original system's: WF6 never existed).
-# Workflows not listed (a new one, the tests' widgets) follow in name order.
-CHAIN = (
-    ("place_search", "WF1"), ("deep_scan", "WF2"), ("domain_extraction", "WF3"), ("sitemap_discovery", "WF4"),
-    ("sitemap_import", "WF5"), ("page_scrape", "WF7"), ("contact_validation", "WF8"), ("brevo_sync", "WF8"),
-    ("hubspot_sync", "WF8"), ("webhook_sync", "WF8"),
-)
+IN_FLIGHT = (ProcessingStatus.QUEUED, ProcessingStatus.PROCESSING)
 
 
-def status_badge(value: str | None, *, kind: str = "") -> str:
-    """A coloured pill for a status value; `kind` ("curation"/"processing") goes into its tooltip."""
-    what = f"{kind}: " if kind else ""
+def status_badge(value: str | None, *, curation: bool = False) -> str:
+    """A status as a small pill styled by class (admin.css): curation decisions outlined (<i>), processing
+    states filled (<b>). Live updates and browser tests read the processing badge's class `s-<status>`."""
+    tag = "i" if curation else "b"
     if not value:
-        return format_html('<span class="status-badge status-none" title="{}" style="color:#6c757d">—</span>',
-                           f"{what}not queued" if kind == "processing" else f"{what}none")
-    colour = BADGE_COLOURS.get(value, "#333")
-    return format_html(
-        '<span class="status-badge" data-status="{}" title="{}" style="background:{};color:#fff;border-radius:8px;'
-        'padding:1px 7px;font-size:11px;font-weight:600;white-space:nowrap;display:inline-block;margin:1px 0">'
-        '{}</span>',
-        value, f"{what}{value}", colour, value,
-    )
+        return "" if curation else mark_safe('<b class="s-none">—</b>')
+    if value not in BADGE_COLOURS:  # only known values become class names
+        return format_html("<{} class=\"s-x\">{}</{}>", tag, value, tag)
+    return mark_safe(f'<{tag} class="s-{value}">{value}</{tag}>')
+
+
+def truncated(text: str, limit: int, *, css: str = "t") -> str:
+    """`text` cut to `limit` characters, the whole value in the tooltip (only when it was cut)."""
+    text = text or ""
+    if len(text) <= limit:
+        return text
+    return format_html('<span class="{}" title="{}">{}…</span>', css, text, text[: limit - 1])
+
+
+def workflow_cell(wf, obj) -> str:
+    """One workflow's state of a row: its curation badge (if the workflow has curation), its processing
+    badge (omitted while a curated row was never queued), and the error on a short line below with the
+    whole message on hover. A row that is New and was never queued gets an empty cell."""
+    curation = getattr(obj, wf.curation_field) if wf.curation else None
+    processing = getattr(obj, wf.status_field)
+    if curation == CurationStatus.NEW and not processing:
+        return ""  # the state of most rows: left blank, so that the rows that moved stand out (see the legend)
+    # Selected is implied by a processing state (selecting is what queued the row): shown only without one.
+    implied = processing and curation == wf.trigger
+    parts = status_badge(curation, curation=True) if wf.curation and not implied else ""
+    if processing or not wf.curation:
+        parts += status_badge(processing)
+    message = getattr(obj, wf.error_field) if processing == ProcessingStatus.ERROR else ""
+    if not message:
+        return mark_safe(parts)
+    first = message.splitlines()[0]
+    error_class = getattr(obj, wf.f("error_class")) or "?"
+    if first == message and len(first) <= 60:  # whole on the line: no tooltip copy
+        return format_html('{}<small class="err">[{}] {}</small>', mark_safe(parts), error_class, first)
+    return format_html('{}<small class="err" title="{}">[{}] {}…</small>', mark_safe(parts), message[:500],
+                       error_class, first[:59])
 
 
 def changelist_url(model, **params) -> str:
     """The admin change list of `model`, filtered by `params` (e.g. domain__id__exact=...)."""
-    from urllib.parse import urlencode
-
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     return f"{url}?{urlencode(params)}" if params else url
@@ -65,6 +90,13 @@ def _uuid_or_none(value):
     try:
         return uuid.UUID(str(value))
     except ValueError:
+        return None
+
+
+def _pk_or_none(model, value):
+    try:
+        return model._meta.pk.to_python(value)
+    except ValidationError:
         return None
 
 
@@ -102,29 +134,14 @@ def id_filter(title: str, parameter_name: str, lookup: str, model=None):
 
 
 def _status_column(wf):
-    """Both statuses as badges, and the error (if any) on a short line below: one column per workflow,
-    so a model with several workflows still fits the screen."""
+    """One compact column per workflow (named after it), so a model with several workflows fits the screen."""
 
     def column(obj):
-        parts = []
-        if wf.curation:
-            parts.append(status_badge(getattr(obj, wf.curation_field), kind=f"{wf.label} curation"))
-        parts.append(status_badge(getattr(obj, wf.status_field), kind=f"{wf.label} processing"))
-        badges = format_html_join(" ", "{}", ((p,) for p in parts))
-        message = getattr(obj, wf.error_field)
-        if not message:
-            return badges
-        first = message.splitlines()[0]
-        short = first if len(first) <= 70 else first[:67] + "…"
-        return format_html(
-            '<span style="white-space:nowrap">{}</span><br><small class="workflow-error" title="{}" '
-            'style="color:#b02a37">[{}] {}</small>',
-            badges, message, getattr(obj, wf.f("error_class")) or "?", short,
-        )
+        return workflow_cell(wf, obj)
 
     column.short_description = wf.label
     column.admin_order_field = wf.status_field
-    column.__name__ = f"{wf.name}_statuses"
+    column.__name__ = wf.name
     return column
 
 
@@ -164,8 +181,66 @@ class YesNoFilter(admin.SimpleListFilter):
         return queryset
 
 
+def workflow_filter(wf):
+    """One filter per workflow (?<name>=<status>): the curation decisions and the processing states share
+    it (their values never overlap), "never queued" included; the facet counts follow each choice."""
+    curation = list(wf.curation_choices.choices) if wf.curation else []
+    processing = [(s, s) for s in ProcessingStatus.values]
+
+    class WorkflowFilter(admin.SimpleListFilter):
+        title = wf.label
+        parameter_name = wf.name
+
+        def lookups(self, request, model_admin):
+            return [*curation, *processing, ("none", "never queued")]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if not value:
+                return queryset
+            if value == "none":
+                return queryset.filter(**{f"{wf.status_field}__isnull": True})
+            if value in ProcessingStatus.values:
+                return queryset.filter(**{wf.status_field: value})
+            if wf.curation and value in wf.curation_values():
+                return queryset.filter(**{wf.curation_field: value})
+            return queryset.none()
+
+    WorkflowFilter.__name__ = f"{wf.name.title().replace('_', '')}Filter"
+    return WorkflowFilter
+
+
+def error_class_filter(wf):
+    """Filter by a workflow's error class: only the classes that occur, never an empty choice (rows without
+    an error have no class). It keeps the field lookup's parameter, so links into it stay the same."""
+
+    class ErrorClassFilter(admin.SimpleListFilter):
+        title = f"{wf.label} error class"
+        parameter_name = f"{wf.f('error_class')}__exact"
+
+        def lookups(self, request, model_admin):
+            classes = (model_admin.model.objects.exclude(**{wf.f("error_class"): ""})
+                       .values_list(wf.f("error_class"), flat=True).distinct().order_by(wf.f("error_class")))
+            return [(c, c) for c in classes]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{wf.f("error_class"): value}) if value else queryset
+
+    ErrorClassFilter.__name__ = f"{wf.name.title().replace('_', '')}ErrorClassFilter"
+    return ErrorClassFilter
+
+
+class CompactChangeList(ChangeList):
+    """Row links relative to the list's own URL: 100 rows carry no repeated "/admin/<app>/<model>/"."""
+
+    def url_for_result(self, result):
+        return f"{quote(getattr(result, self.pk_attname))}/change/"
+
+
 class WorkflowAdminMixin:
-    """Gives a ModelAdmin the bulk actions, columns, filters and history of its model's workflows.
+    """Gives a ModelAdmin the bulk actions, columns, filters and history of its model's workflows,
+    and the live status updates of its pages (admin.css, live.js).
 
     Workflows are read from the registry when a request comes in, so the
     order in which apps register them does not matter.
@@ -177,6 +252,7 @@ class WorkflowAdminMixin:
     list_per_page = 100
     paginator = FastCountPaginator
     show_full_result_count = False
+    empty_value_display = ""  # blank cells: nothing to read, nothing to send
 
     @property
     def show_facets(self):
@@ -191,19 +267,85 @@ class WorkflowAdminMixin:
 
     # --- change list -----------------------------------------------------
     def get_list_display(self, request):
+        """The row's name first, then its workflows, then the admin's other columns: what a curator came
+        to see stays on screen at 1366 px with the sidebar and the filters open."""
         base = list(super().get_list_display(request))
-        for wf in self.get_workflows():
-            base.append(_status_column(wf))
-        return base
+        columns = [_status_column(wf) for wf in self.get_workflows()]
+        return [*base[:1], *columns, *base[1:]]
 
     def get_list_filter(self, request):
         base = list(super().get_list_filter(request))
         for wf in self.get_workflows():
-            if wf.curation:
-                base.append(wf.curation_field)
-            base += [wf.status_field, wf.f("error_class")]
+            base += [workflow_filter(wf), error_class_filter(wf)]
         return base
 
+    def get_changelist(self, request, **kwargs):
+        return CompactChangeList
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle" aria-label="Select all">'))
+    def action_checkbox(self, obj):
+        """Django's checkbox with a shorter label (it is repeated on every row)."""
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Select {}">',
+                           ACTION_CHECKBOX_NAME, str(obj.pk), str(obj)[:40])
+
+    def _live_context(self, request, object_id=None) -> dict:
+        opts = self.model._meta
+        return {"live_status": {
+            "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_live_status"),
+            "workflows": [wf.name for wf in self.get_workflows()],
+            **({"id": str(object_id)} if object_id else {}),
+        }}
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**self._live_context(request), **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**self._live_context(request, object_id), **(extra_context or {})}
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            context["workflow_strip"] = [(wf, workflow_cell(wf, obj)) for wf in self.get_workflows()]
+            if not self._has_editable_fields(request, obj):
+                # Every field is read-only (statuses change through actions): no Save buttons to press.
+                context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        return super().change_view(request, object_id, form_url, context)
+
+    def _has_editable_fields(self, request, obj) -> bool:
+        readonly = set(self.get_readonly_fields(request, obj))
+        fields = {f for _name, opts in self.get_fieldsets(request, obj) for f in flatten(opts["fields"])}
+        if fields - readonly:
+            return True
+        return any(
+            inline.has_add_permission(request, obj) or set(flatten(inline.get_fields(request, obj))) - set(
+                inline.get_readonly_fields(request, obj))
+            for inline in self.get_inline_instances(request, obj)
+        )
+
+    # --- live status -----------------------------------------------------
+    def get_urls(self):
+        opts = self.model._meta
+        live = path("live-status/", self.admin_site.admin_view(self.live_status_view),
+                    name=f"{opts.app_label}_{opts.model_name}_live_status")
+        return [live, *super().get_urls()]
+
+    def live_status_view(self, request):
+        """The workflow cells of the rows asked for (?id=…&id=…), rendered as on the page, and which of
+        them are still in flight: the pages' script swaps the cells in and stops asking when none is."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        ids = [pk for pk in (_pk_or_none(self.model, value) for value in request.GET.getlist("id")[:200]) if pk]
+        workflows = self.get_workflows()
+        fields = ["pk"]
+        for wf in workflows:
+            fields += [wf.status_field, wf.error_field, wf.f("error_class")] + ([wf.curation_field] if wf.curation else [])
+        rows, busy = {}, []
+        for obj in self.model.objects.filter(pk__in=ids).only(*fields[1:]):
+            rows[str(obj.pk)] = {wf.name: {"html": str(workflow_cell(wf, obj)), "status": getattr(obj, wf.status_field),
+                                           "error": getattr(obj, wf.error_field)} for wf in workflows}
+            if any(getattr(obj, wf.status_field) in IN_FLIGHT for wf in workflows):
+                busy.append(str(obj.pk))
+        return JsonResponse({"rows": rows, "busy": busy})
+
+    # --- change page -----------------------------------------------------
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
         for wf in self.get_workflows():
@@ -382,36 +524,38 @@ class CurationEventAdmin(admin.ModelAdmin):
 # --- the operator page ---------------------------------------------------------------------------
 
 def operator_rows(rows: list[dict]) -> list[dict]:
-    """The overview rows (curation.selectors) in chain order, with WF numbers, badge colours and change-list links."""
-    order = {name: (i, number) for i, (name, number) in enumerate(CHAIN)}
+    """The overview rows (curation.selectors) in chain order, with stage numbers, badge classes and
+    change-list links."""
+    order = {wf.name: (i, number) for i, (wf, number) in enumerate(registry.chain())}
     out = []
     for row in rows:
         wf = registry.get(row["name"])
         position, number = order.get(row["name"], (len(order), ""))
         row = {**row, "position": position, "number": number}
-        status = wf.status_field
         counts = row["processing_counts"]
         row["processing_badges"] = [
-            {"status": label, "count": counts.get(key, 0), "colour": BADGE_COLOURS.get(key, MUTED) if counts.get(key)
-             else MUTED, "url": changelist_url(wf.model_class, **query)}
+            {"status": label, "key": key, "count": counts.get(key, 0),
+             "css": f"s-{key}" if counts.get(key) and key != "none" else "zero",
+             "url": changelist_url(wf.model_class, **query)}
             for key, label, query in (
-                ("none", "Not queued", {f"{status}__isnull": "True"}),
-                ("Queued", "Queued", {f"{status}__exact": "Queued"}),
-                ("Processing", "Processing", {f"{status}__exact": "Processing"}),
-                ("Completed", "Completed", {f"{status}__exact": "Completed"}),
-                ("Error", "Error", {f"{status}__exact": "Error"}),
+                ("none", "Not queued", {wf.name: "none"}),
+                ("Queued", "Queued", {wf.name: "Queued"}),
+                ("Processing", "Processing", {wf.name: "Processing"}),
+                ("Completed", "Completed", {wf.name: "Completed"}),
+                ("Error", "Error", {wf.name: "Error"}),
             )
         ]
         row["curation_badges"] = [
-            {"status": value, "count": n, "colour": BADGE_COLOURS.get(value, MUTED) if n else MUTED,
-             "url": changelist_url(wf.model_class, **{f"{wf.curation_field}__exact": value})}
+            {"status": value, "count": n, "css": f"s-{value}" if n and value in BADGE_COLOURS else "zero",
+             "url": changelist_url(wf.model_class, **{wf.name: value})}
             for value, n in row["curation_counts"].items()
         ]
+        row["in_flight"] = counts.get("Queued", 0) + counts.get("Processing", 0)
         row["changelist_url"] = changelist_url(wf.model_class)
-        row["queued_url"] = changelist_url(wf.model_class, **{f"{status}__exact": "Queued"})
-        row["error_url"] = changelist_url(wf.model_class, **{f"{status}__exact": "Error"})
+        row["queued_url"] = changelist_url(wf.model_class, **{wf.name: "Queued"})
+        row["error_url"] = changelist_url(wf.model_class, **{wf.name: "Error"})
         row["error_class_urls"] = [
-            (cls or "?", n, changelist_url(wf.model_class, **{f"{status}__exact": "Error", f"{wf.f('error_class')}__exact": cls or ""}))
+            (cls or "?", n, changelist_url(wf.model_class, **{wf.name: "Error", f"{wf.f('error_class')}__exact": cls or ""}))
             for cls, n in row["errors_by_class"].items()
         ]
         row["verbose_name_plural"] = wf.model_class._meta.verbose_name_plural

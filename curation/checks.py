@@ -78,12 +78,29 @@ def check_workflow(wf: Workflow) -> list:
     for attr in ("batch_size", "max_attempts", "schedule_minutes", "concurrency"):
         if getattr(wf, attr) < 1:
             errors.append(Error(f"{obj}: {attr} must be at least 1", id="curation.E008", obj=obj))
+    if wf.after is not None and wf.after not in {w.name for w in registry.all_workflows()}:
+        errors.append(Error(f"{obj}: after={wf.after!r} is not a registered workflow", id="curation.E009", obj=obj))
+    if _runs_after_itself(wf):
+        errors.append(Error(f"{obj}: its `after` chain loops back to itself", id="curation.E009", obj=obj))
     if wf.readiness:
         try:
             import_string(wf.readiness)
         except ImportError as exc:
             errors.append(Error(f"{obj}: readiness {wf.readiness!r} does not import: {exc}", id="curation.E003", obj=obj))
     return errors
+
+
+def _runs_after_itself(wf: Workflow) -> bool:
+    names, current = set(), wf
+    while current is not None and current.after:
+        if current.after == wf.name or current.after in names:
+            return True
+        names.add(current.after)
+        try:
+            current = registry.get(current.after)
+        except registry.UnknownWorkflow:
+            return False
+    return False
 
 
 @register("curation")

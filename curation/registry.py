@@ -37,3 +37,35 @@ def all_workflows() -> list[Workflow]:
 def for_model(model) -> list[Workflow]:
     label = model._meta.label
     return [wf for wf in _registry.values() if wf.model == label or wf.model.lower() == label.lower()]
+
+
+def chain() -> list[tuple[Workflow, str]]:
+    """Every workflow in pipeline order with its stage number, following the declarations' `after`.
+
+    Stages count from the start of the chain; workflows fed by the same stage share its number with a
+    letter (8a, 8b, 8c). A workflow linked to no other one (a test's, a new one) comes last, unnumbered.
+    """
+    children: dict[str | None, list[Workflow]] = {}
+    for wf in _registry.values():
+        parent = wf.after if wf.after in _registry else None
+        children.setdefault(parent, []).append(wf)
+    out: list[tuple[Workflow, str]] = []
+    seen: set[str] = set()
+
+    def walk(wf: Workflow, number: str, depth: int) -> None:
+        if wf.name in seen:  # a cycle is reported by the system check; stop here
+            return
+        seen.add(wf.name)
+        out.append((wf, number))
+        kids = children.get(wf.name, [])
+        for i, kid in enumerate(kids):
+            walk(kid, f"{depth + 1}{chr(ord('a') + i) if len(kids) > 1 else ''}", depth + 1)
+
+    roots = children.get(None, [])
+    for root in [r for r in roots if children.get(r.name)]:
+        walk(root, "1", 1)
+    for wf in sorted(_registry.values(), key=lambda w: w.name):
+        if wf.name not in seen:
+            seen.add(wf.name)
+            out.append((wf, ""))
+    return out

@@ -43,6 +43,9 @@ class Workflow:
     # workflow cannot run (e.g. a CRM key is missing); queueing is refused.
     readiness: str | None = None
     description: str = ""
+    # The workflow whose results this one's rows come from (None: the chain starts here). It orders
+    # and numbers the stages on the operator page and the dashboard.
+    after: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     # The original system's routes for this stage (curation.legacy.Legacy); None: no legacy surface.
     legacy: object | None = field(default=None, compare=False, hash=False)

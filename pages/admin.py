@@ -18,7 +18,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from contacts.models import Contact
-from curation.admin import WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, id_filter
+from curation import dashboard
+from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, changelist_url,
+                            id_filter, truncated)
 from curation.services import CurationInputError
 from pages import services
 from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, SitemapFile
@@ -27,15 +29,19 @@ from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, Si
 # --- helpers -----------------------------------------------------------------------------
 
 
-def short_url(url: str, limit: int = 70) -> str:
+def short_url(url: str, limit: int = 48) -> str:
+    """A URL without its scheme, cut to `limit` characters with the whole URL on hover."""
     text = (url or "").removeprefix("https://").removeprefix("http://")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    return format_html('<span class="t" title="{}">{}…</span>', url, text[: limit - 1])
 
 
 def external_link(url: str, limit: int = 70) -> str:
     if not url:
         return "—"
-    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, short_url(url, limit))
+    return format_html('<a href="{}" title="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url,
+                       short_url(url, limit))
 
 
 class HasContentFilter(YesNoFilter):
@@ -272,7 +278,7 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     @admin.display(description="could not be read")
     def fetch_error_short(self, obj):
         text = obj.fetch_error or ""
-        return format_html('<span title="{}">{}</span>', text, text[:80] + ("…" if len(text) > 80 else "")) if text else ""
+        return truncated(text, 40)
 
 
 # --- Page ------------------------------------------------------------------------------------------
@@ -381,7 +387,7 @@ class PageContentAdmin(admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def title_display(self, obj):
-        return obj.title[:80] or "(no title)"
+        return truncated(obj.title, 60) or "(no title)"
 
     @admin.display(description="page")
     def page_link(self, obj):
@@ -390,3 +396,13 @@ class PageContentAdmin(admin.ModelAdmin):
     @admin.display(description="domain")
     def domain_link(self, obj):
         return admin_link(obj.page.domain)
+
+
+# --- the pipeline dashboard: this app's stages ------------------------------------------------------
+
+dashboard.register_stage(dashboard.FunnelStage("domains", "domains", 40, Domain.objects.count,
+                                               lambda: changelist_url(Domain)))
+dashboard.register_stage(dashboard.FunnelStage("sitemap_files", "sitemap files", 50, SitemapFile.objects.count,
+                                               lambda: changelist_url(SitemapFile)))
+dashboard.register_stage(dashboard.FunnelStage("pages", "pages", 60, Page.objects.count,
+                                               lambda: changelist_url(Page)))

@@ -130,6 +130,7 @@ PAGE_LEGACY = Legacy(
 
 sitemap_discovery = register(Workflow(
     name="sitemap_discovery",
+    after="domain_extraction",
     model="pages.Domain",
     hook="pages.services.domain_sitemaps_discover",
     label="Sitemap discovery",
@@ -147,6 +148,7 @@ sitemap_discovery = register(Workflow(
 
 sitemap_import = register(Workflow(
     name="sitemap_import",
+    after="sitemap_discovery",
     model="pages.SitemapFile",
     hook="pages.services.sitemap_file_import",
     label="Sitemap import",
@@ -164,6 +166,7 @@ sitemap_import = register(Workflow(
 
 page_scrape = register(Workflow(
     name="page_scrape",
+    after="sitemap_import",
     model="pages.Page",
     hook="pages.services.page_scrape",
     label="Page scrape",

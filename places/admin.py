@@ -6,16 +6,19 @@ Archived, Re-run, Retry errors…), status columns and filters come from
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-
+from django.db.models import Count, Q, Sum
 from django.utils.html import format_html
 
-from curation.admin import WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link
+from curation import dashboard
+from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, changelist_url,
+                            truncated)
 from curation.services import CurationInputError
-from places import services
+from places import budget, services
 from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult
 
 
@@ -23,11 +26,12 @@ from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, 
 
 
 def website_link(url: str) -> str:
+    """A short link to a website: the host and path cut to 28 characters, the whole URL on hover."""
     if not url:
         return "—"
     short = url.removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/")
-    short = short if len(short) <= 40 else short[:39] + "…"
-    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, short)
+    short = short if len(short) <= 28 else short[:27] + "…"
+    return format_html('<a href="{}" title="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url, short)
 
 
 # --- list filters that help curators decide fast ---------------------------------------------
@@ -262,8 +266,7 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="address")
     def short_address(self, obj):
-        address = obj.formatted_address or ""
-        return address if len(address) <= 50 else address[:49] + "…"
+        return truncated(obj.formatted_address, 32)
 
     @admin.display(description="found by", ordering="first_search__created_at")
     def search_link(self, obj):
@@ -352,3 +355,27 @@ class GooglePlacesUsageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the pipeline dashboard: this app's stages and the Places spend --------------------------------
+
+def _spend_rows() -> list[tuple[str, str]]:
+    today = GooglePlacesUsage.objects.filter(day=budget.today()).first()
+    week = GooglePlacesUsage.objects.filter(day__gt=budget.today() - timedelta(days=7)).aggregate(n=Sum("requests"))["n"]
+    daily_limit = budget.limit()
+    used = today.requests if today else 0
+    return [
+        ("Requests today (UTC)", f"{used} of {daily_limit}" if daily_limit > 0 else f"{used} (no daily limit)"),
+        ("Text Search / Place Details today",
+         f"{today.search_requests if today else 0} / {today.details_requests if today else 0}"),
+        ("Requests in the last 7 days", str(week or 0)),
+    ]
+
+
+dashboard.register_stage(dashboard.FunnelStage("searches", "searches", 10, PlaceSearch.objects.count,
+                                               lambda: changelist_url(PlaceSearch)))
+dashboard.register_stage(dashboard.FunnelStage("places", "places", 20, Place.objects.count,
+                                               lambda: changelist_url(Place)))
+dashboard.register_stage(dashboard.FunnelStage("businesses", "businesses", 30, LocalBusiness.objects.count,
+                                               lambda: changelist_url(LocalBusiness)))
+dashboard.register_panel(dashboard.Panel("places-spend", "Google Places spend", _spend_rows))

@@ -65,6 +65,7 @@ place_search = register(Workflow(
 
 deep_scan = register(Workflow(
     name="deep_scan",
+    after="place_search",
     model="places.Place",
     hook="places.services.place_deep_scan",
     label="Deep scan",
@@ -81,6 +82,7 @@ deep_scan = register(Workflow(
 
 domain_extraction = register(Workflow(
     name="domain_extraction",
+    after="deep_scan",
     model="places.LocalBusiness",
     hook="places.services.business_domain_extract",
     label="Domain extraction",

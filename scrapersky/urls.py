@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from curation.admin_views import operator_view
+from curation.admin_views import operator_status_view, operator_view
 
 api_v3 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
@@ -24,6 +24,7 @@ api_v3 = [
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/operator/", admin.site.admin_view(operator_view), name="curation-operator"),
+    path("admin/operator/status/", admin.site.admin_view(operator_status_view), name="curation-operator-status"),
     path("admin/", admin.site.urls),
     path("api/v3/", include(api_v3)),
 ]

@@ -32,10 +32,10 @@ def test_changelist_has_generated_actions_columns_and_filters(admin_client):
                    "widget_check__retry_errors_of_class", "widget_index__rerun", "widget_index__retry_errors"]:
         assert f'value="{action}"' in content, action
     assert "Widget check: mark as Selected (queues widget check)" in content
-    assert 'data-status="Error"' in content
+    assert '<b class="s-Error">Error</b>' in content
     assert "[not_found] HTTP 404 from https://example.com/" in content
-    assert "widget_check_processing_status__exact" in content, "filter by processing status"
-    assert "widget_check_error_class" in content, "filter by error class"
+    assert "?widget_check=Error" in content, "filter by the workflow's states"
+    assert "?widget_check_error_class__exact=not_found" in content, "filter by error class"
 
 
 def test_select_action_queues_and_reports(admin_client, admin_user):
@@ -132,17 +132,20 @@ def test_operator_page_orders_the_chain_and_links_counts_to_the_rows(admin_clien
                                "sitemap_import", "page_scrape", "contact_validation", "webhook_sync")]
     positions = [content.index(f'data-workflow="{name}"') for name in order]
     assert positions == sorted(positions), "workflows in chain order"
-    assert ">WF1<" in content and ">WF7<" in content and ">WF8<" in content
+    numbers = [n for n in (content.split('class="wf-number">')[i].split("<")[0] for i in range(1, 13))]
+    assert numbers == ["1", "2", "3", "4", "5", "6", "7", "8a", "8b", "8c", "—", "—"], numbers
     changelist = reverse("admin:testapp_widget_changelist")
-    assert f"{changelist}?widget_check_processing_status__exact=Queued" in content
-    assert f"{changelist}?widget_check_processing_status__exact=Error" in content
-    assert 'class="count-badge" data-status="Error"' in content
-    assert 'style="background:#b02a37"' in content, "counts in the badge colours"
-    listed = admin_client.get(f"{changelist}?widget_check_processing_status__exact=Error")
+    assert f"{changelist}?widget_check=Queued" in content
+    assert f"{changelist}?widget_check=Error" in content
+    assert 'class="b count s-Error" data-key="Error"' in content, "counts in the badge colours"
+    listed = admin_client.get(f"{changelist}?widget_check=Error")
     assert listed.status_code == 200 and listed.context["cl"].result_count == 1
 
 
-def test_status_badges_have_tooltips_and_readable_colours():
+def test_status_badges_are_styled_by_class_in_readable_colours():
+    import re
+    from pathlib import Path
+
     from curation.admin import BADGE_COLOURS, status_badge
 
     def luminance(hex_colour):
@@ -150,7 +153,65 @@ def test_status_badges_have_tooltips_and_readable_colours():
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
+    css = (Path(__file__).resolve().parents[2] / "curation/static/curation/admin.css").read_text()
+    in_css = dict(re.findall(r"\.s-(\w+) \{ --k: (#[0-9a-f]{6}); \}", css))
+    assert {k: v for k, v in in_css.items() if k != "none"} == BADGE_COLOURS, "the stylesheet has every colour"
     for status, colour in BADGE_COLOURS.items():
         assert 1.05 / (luminance(colour) + 0.05) >= 4.5, f"white on {status} ({colour}) below WCAG AA"
-    badge = status_badge("Queued", kind="Deep scan processing")
-    assert 'data-status="Queued"' in badge and 'title="Deep scan processing: Queued"' in badge
+    assert status_badge("Queued") == '<b class="s-Queued">Queued</b>'
+    assert status_badge("Maybe", curation=True) == '<i class="s-Maybe">Maybe</i>'
+    assert status_badge("<script>") == '<b class="s-x">&lt;script&gt;</b>', "unknown values are escaped"
+
+
+def test_the_error_class_filter_offers_only_classes_that_occur(admin_client):
+    WidgetFactory(errored=True, widget_check_error_class="timeout")
+    WidgetFactory()
+    response = admin_client.get(reverse(CHANGELIST))
+    spec = next(f for f in response.context["cl"].filter_specs if f.title == "Widget check error class")
+    assert [value for value, _label in spec.lookup_choices] == ["timeout"], "no empty choice"
+    assert response.content.decode().count("widget_check_error_class__exact=\"") == 0
+
+
+def test_a_read_only_change_page_has_no_save_buttons(admin_client):
+    from tests.factories import FACTORIES
+
+    contact = FACTORIES["contacts.Contact"]()  # every field of a contact is read-only
+    content = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).content.decode()
+    assert 'name="_save"' not in content and 'name="_continue"' not in content
+    widget = WidgetFactory()  # a widget's name is editable: the buttons stay
+    content = admin_client.get(reverse("admin:testapp_widget_change", args=[widget.pk])).content.decode()
+    assert 'name="_save"' in content
+
+
+def test_the_live_status_endpoint_renders_the_asked_rows(admin_client, client, viewer):
+    queued, done = WidgetFactory(queued=True), WidgetFactory(completed=True)
+    url = reverse("admin:testapp_widget_live_status")
+    body = admin_client.get(url, {"id": [str(queued.pk), str(done.pk), "not-an-id"]}).json()
+    assert body["busy"] == [str(queued.pk)]
+    assert body["rows"][str(queued.pk)]["widget_check"]["html"] == '<b class="s-Queued">Queued</b>'
+    assert body["rows"][str(done.pk)]["widget_check"]["status"] == "Completed"
+    client.force_login(viewer)
+    assert client.get(url, {"id": [str(queued.pk)]}).status_code in (302, 403), "staff with view permission only"
+
+
+def test_the_operator_page_shows_the_dashboard(admin_client):
+    from django.utils import timezone
+
+    from tests.places.factories import PlaceFactory, PlaceSearchFactory
+
+    PlaceSearchFactory(ran=True)  # completed this hour too
+    PlaceFactory.create_batch(3)
+    WidgetFactory(completed=True, widget_check_processed_at=timezone.now())
+    WidgetFactory(errored=True, widget_check_error_class="timeout", widget_check_processed_at=timezone.now())
+    response = admin_client.get(reverse("curation-operator"))
+    content = response.content.decode()
+    funnel = {s["key"]: s for s in response.context["funnel"]}
+    assert list(funnel)[:3] == ["searches", "places", "businesses"] and list(funnel)[-1] == "synced"
+    assert funnel["places"]["count"] == 3 and funnel["places"]["conversion"] == "×3.0"
+    assert 'data-stage="validated"' in content and "Google Places spend" in content
+    assert ("timeout", 1) in response.context["errors_by_class"]
+    assert response.context["chart"]["total_ok"] == 2 and response.context["chart"]["total_error"] == 1
+    assert content.count('<rect class="bar-ok"') == 1 and content.count('<rect class="bar-err"') == 1
+    status = admin_client.get(reverse("curation-operator-status")).json()
+    widget = next(w for w in status["workflows"] if w["name"] == "widget_check")
+    assert widget["processing_counts"]["Completed"] == 1 and widget["in_flight"] == 0

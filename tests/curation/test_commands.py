@@ -61,7 +61,9 @@ def test_sync_schedules_and_rescue_leases():
 
 def test_ensure_admin_creates_once(monkeypatch, django_user_model):
     monkeypatch.setenv("ADMIN_PASSWORD", "a-long-admin-password")
-    assert "admin account created: user 'admin'" in run("ensure_admin")
+    output = run("ensure_admin")
+    assert "admin account created: user 'admin', password from ADMIN_PASSWORD" in output
+    assert "shown only this once" not in output and "a-long-admin-password" not in output
     assert django_user_model.objects.get(username="admin").check_password("a-long-admin-password")
     assert "exists (unchanged)" in run("ensure_admin")
     assert django_user_model.objects.count() == 1
@@ -71,4 +73,5 @@ def test_ensure_admin_prints_a_generated_password(monkeypatch, django_user_model
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     output = run("ensure_admin")
     password = output.split("password ")[1].split()[0]
+    assert "(the password is shown only this once)" in output
     assert django_user_model.objects.get(username="admin").check_password(password)

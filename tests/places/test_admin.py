@@ -49,7 +49,7 @@ def test_search_changelist_shows_status_counts_and_links_to_its_places(admin_cli
     PlaceSearchResult.objects.create(search=search, place=place, rank=1)
     PlaceFactory()
     page = admin_client.get(reverse("admin:places_placesearch_changelist")).content.decode()
-    assert 'data-status="Completed"' in page and "3 place(s)" in page
+    assert '<b class="s-Completed">Completed</b>' in page and "3 place(s)" in page
     assert "place_search__rerun" in page
     found = admin_client.get(reverse("admin:places_place_changelist"), {"search": str(search.pk)})
     assert found.status_code == 200

@@ -15,8 +15,11 @@ class Command(BaseCommand):
             self.stdout.write("admin account: exists (unchanged)")
             return
         username = settings.ADMIN_USERNAME
-        password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        given = os.environ.get("ADMIN_PASSWORD")
+        password = given or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
-        shown = "(from ADMIN_PASSWORD)" if os.environ.get("ADMIN_PASSWORD") else password
-        self.stdout.write(self.style.SUCCESS(f"admin account created: user {username!r}, password {shown}"))
+        if given:  # nothing secret is printed, so nothing is "shown only once"
+            self.stdout.write(self.style.SUCCESS(f"admin account created: user {username!r}, password from ADMIN_PASSWORD"))
+            return
+        self.stdout.write(self.style.SUCCESS(f"admin account created: user {username!r}, password {password}"))
         self.stdout.write("  (the password is shown only this once)")
