@@ -57,6 +57,7 @@ __all__ = [
     "path_depth",
     "site_key",
     "same_site",
+    "on_site",
     "SitemapWalker",
     "DiscoveredSitemap",
     "discover_sitemaps",
@@ -101,7 +102,9 @@ _XML_CHUNK = 64 * 1024
 _MAX_LOC_LEN = 2048
 _MAX_PROLOG = 1024 * 1024
 _DTD_MARKERS = (b"<!doctype", b"<!entity")
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # bundled public suffix list, offline
+# The bundled public suffix list (offline), private section included: alice.github.io and bob.github.io,
+# or two *.blogspot.com blogs, are different sites.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 # ----------------------------------------------------------------------------- data
@@ -132,7 +135,11 @@ class SitemapParseResult:
 
 @functools.lru_cache(maxsize=4096)
 def site_key(host: str) -> str:
-    """The registrable domain of `host` (public suffix list, offline); the host itself for IPs/unknown suffixes."""
+    """The registrable domain of `host` (public suffix list with its private section, offline).
+
+    "alice.github.io" for alice.github.io, "acme.co.uk" for www.acme.co.uk; the
+    host itself for IPs; a bare public suffix ("github.io") is its own key.
+    """
     host = (host or "").lower().rstrip(".")
     if host.startswith("[") or re.fullmatch(r"[\d.]+", host) or ":" in host:
         return host
@@ -145,6 +152,25 @@ def site_key(host: str) -> str:
         return registrable
     labels = host.split(".")
     return ".".join(labels[-2:]) if len(labels) >= 2 else host
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_public_suffix(name: str) -> bool:
+    ext = _EXTRACT(name)
+    return bool(ext.suffix) and not ext.domain and ext.suffix == name
+
+
+def on_site(host: str, site: str) -> bool:
+    """True when `host` belongs to the site whose key is `site` (a `site_key`).
+
+    A site key that is itself a public suffix of the private section
+    ("uk.com", "azurewebsites.net": a Domain keyed on the ICANN list only)
+    still covers its sub-domains, so such a domain keeps its pages.
+    """
+    host = (host or "").lower().rstrip(".")
+    if site_key(host) == site:
+        return True
+    return host.endswith("." + site) and _is_public_suffix(site)
 
 
 def same_site(url_a: str, url_b: str) -> bool:
@@ -226,6 +252,11 @@ def _clean_loc(loc: str | None, base_url: str, base_site: str, stats: dict) -> s
     if len(loc) > _MAX_LOC_LEN:
         stats["invalid"] = stats.get("invalid", 0) + 1
         return None
+    if loc.startswith("/"):
+        # Root-relative ("/post-sitemap.xml", static exports of Yoast indexes) or protocol-relative:
+        # resolved against the sitemap's own URL, as a browser would.
+        loc = urljoin(base_url, loc)
+        stats["resolved"] = stats.get("resolved", 0) + 1
     parts = urlsplit(loc)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         key = "relative" if not parts.scheme and not parts.netloc else "invalid"
@@ -238,7 +269,7 @@ def _clean_loc(loc: str | None, base_url: str, base_site: str, stats: dict) -> s
     except ValueError:
         stats["invalid"] = stats.get("invalid", 0) + 1
         return None
-    if site_key(host) != base_site:
+    if not on_site(host, base_site):
         stats["foreign"] = stats.get("foreign", 0) + 1
         stats.setdefault("foreign_example", loc[:200])
         return None
@@ -247,6 +278,8 @@ def _clean_loc(loc: str | None, base_url: str, base_site: str, stats: dict) -> s
 
 def _stats_warnings(stats: dict, url: str, base_site: str) -> list[str]:
     out = []
+    if stats.get("resolved"):
+        out.append(f"{stats['resolved']} root-relative <loc> entries resolved against {url}")
     if stats.get("relative"):
         out.append(f"{stats['relative']} relative <loc> entries dropped (e.g. {stats.get('relative_example')!r})")
     if stats.get("invalid"):
@@ -425,6 +458,16 @@ def _child_text(element, name: str) -> str | None:
     return None
 
 
+_LEADING_JUNK = re.compile(rb"^(?:\xef\xbb\xbf)?(?:\s|<!--.*?-->)+(?=<\?xml[\s?])", re.S)
+
+
+def _strip_before_declaration(chunk: bytes) -> bytes:
+    """Drop whitespace and comments before the XML declaration (a blank line a CMS plugin printed
+    first, a generator's banner): XML forbids them there, browsers and search engines ignore them."""
+    match = _LEADING_JUNK.match(chunk[:_XML_CHUNK])
+    return chunk[match.end():] if match else chunk
+
+
 def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_url: str) -> SitemapParseResult:
     parser = etree.XMLPullParser(
         events=("start", "end"),
@@ -471,7 +514,7 @@ def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_
             for child in element:
                 if _local(child.tag) == "link" and child.get("rel") == "alternate" and child.get("href"):
                     href = child.get("href").strip()
-                    if href.startswith(("http://", "https://")) and site_key(urlsplit(href).hostname or "") == base_site:
+                    if href.startswith(("http://", "https://")) and on_site(urlsplit(href).hostname or "", base_site):
                         alternates.append(href)
         elif kind == "rss":
             raw = _child_text(element, "link")
@@ -508,6 +551,47 @@ def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_
         return True
 
     item_names = {"index": "sitemap", "urlset": "url", "rss": "item", "atom": "entry"}
+    state = {"root_closed": False}
+
+    def drain() -> bool:
+        """Handle the parser's pending events; False once the URL cap is reached."""
+        nonlocal depth, root_seen, result
+        for event, element in parser.read_events():
+            if event == "start":
+                depth += 1
+                if not root_seen:
+                    root_seen = True
+                    name = _local(element.tag)
+                    kind = {"urlset": "urlset", "sitemapindex": "index", "rss": "rss", "rdf": "rss",
+                            "feed": "atom"}.get(name)
+                    if kind is None:
+                        what = "an HTML page" if name == "html" else f"root element <{name}>"
+                        raise PermanentError(f"Not a sitemap ({what}): {url}", error_class=ErrorClass.PARSE)
+                    result = SitemapParseResult(kind=kind)
+                continue
+            depth -= 1
+            if result is None:
+                continue
+            if depth == 0:
+                state["root_closed"] = True
+                continue
+            if _local(element.tag) == item_names[result.kind]:
+                keep_going = item_end(element)
+                element.clear()
+                parent = element.getparent()
+                if parent is not None:
+                    while element.getprevious() is not None:
+                        del parent[0]
+                if not keep_going:
+                    return False
+            elif depth == 1:
+                element.clear()  # stray element under the root: drop it and its predecessors
+                parent = element.getparent()
+                if parent is not None:
+                    while element.getprevious() is not None:
+                        del parent[0]
+        return True
+
     try:
         for chunk in chunks:
             total += len(chunk)
@@ -523,40 +607,14 @@ def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_
                 if prolog_size > _MAX_PROLOG:
                     raise PermanentError(f"Sitemap {url}: no root element in the first {_MAX_PROLOG} bytes",
                                          error_class=ErrorClass.PARSE)
+                if total == len(chunk):
+                    chunk = _strip_before_declaration(chunk)
             parser.feed(chunk)
-            for event, element in parser.read_events():
-                if event == "start":
-                    depth += 1
-                    if not root_seen:
-                        root_seen = True
-                        name = _local(element.tag)
-                        kind = {"urlset": "urlset", "sitemapindex": "index", "rss": "rss", "rdf": "rss",
-                                "feed": "atom"}.get(name)
-                        if kind is None:
-                            what = "an HTML page" if name == "html" else f"root element <{name}>"
-                            raise PermanentError(f"Not a sitemap ({what}): {url}", error_class=ErrorClass.PARSE)
-                        result = SitemapParseResult(kind=kind)
-                    continue
-                depth -= 1
-                if result is None:
-                    continue
-                if _local(element.tag) == item_names[result.kind]:
-                    keep_going = item_end(element)
-                    element.clear()
-                    parent = element.getparent()
-                    if parent is not None:
-                        while element.getprevious() is not None:
-                            del parent[0]
-                    if not keep_going:
-                        done = True
-                        break
-                elif depth == 1:
-                    element.clear()  # stray element under the root: drop it and its predecessors
-                    parent = element.getparent()
-                    if parent is not None:
-                        while element.getprevious() is not None:
-                            del parent[0]
-            if done:
+            if not drain():
+                done = True
+                break
+            if state["root_closed"]:
+                done = True  # whatever follows the root element carries no entries
                 break
             if deadline is not None and time.monotonic() > deadline:
                 result = result or SitemapParseResult(kind="urlset")
@@ -569,11 +627,18 @@ def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_
                 break
         if not done:
             parser.close()
+            drain()
     except etree.XMLSyntaxError as exc:
-        if result is None:
+        # The events read before the error are still queued: keep their entries. (Not lxml's recover
+        # mode: it silently rewrites "a=1&b=2" into "a=1=2" and turns a cut-off tail into a URL.)
+        if drain() and state["root_closed"]:
+            result.warnings.append(f"malformed XML after the root element ignored: {exc}")
+        elif result is None:
             raise PermanentError(f"Invalid XML in sitemap {url}: {exc}", error_class=ErrorClass.PARSE) from exc
-        result.truncated = True
-        result.warnings.append(f"XML error after {len(result.urls) + len(result.children)} entries, rest ignored: {exc}")
+        elif not state["root_closed"]:
+            result.truncated = True
+            result.warnings.append(
+                f"XML error after {len(result.urls) + len(result.children)} entries, rest ignored: {exc}")
     if result is None:
         raise PermanentError(f"Not a sitemap (no root element): {url}", error_class=ErrorClass.PARSE)
     if result.truncated and not result.warnings:
@@ -691,7 +756,7 @@ def homepage_links(html: str, base_url: str, limit: int) -> list[str]:
             continue
         absolute = urljoin(base, href)
         parts = urlsplit(absolute)
-        if parts.scheme not in ("http", "https") or site_key(parts.hostname or "") != home_site:
+        if parts.scheme not in ("http", "https") or not on_site(parts.hostname or "", home_site):
             continue
         if _ASSET_EXT.search(parts.path):
             continue

@@ -63,25 +63,7 @@ def test_manifest_covers_every_fixture_and_every_shape():
         assert e["repository"] and e["path"] and len(e["commit"]) == 40, e["file"]
 
 
-# Files the current parser does not import exactly (issue #12, engineer "extract" owns pages/sitemaps.py).
-PARSER_FAILS = {
-    "github-io-forked-blog_sitemap.xml": "a sitemap served at 0145.github.io imports yuetl9.github.io URLs: "
-    "'same site' ignores the private section of the public suffix list",
-    "github-io-forked-blog_post-sitemap.xml": "a trailing comment containing '--' (not well-formed XML, tolerated by "
-    "browsers and search engines) makes the strict parser reject the whole sitemap",
-    "propertycleanupllc-com_sitemap_index.xml": "root-relative child locs ('/post-sitemap.xml') of a Yoast index are "
-    "dropped, so the site's whole sitemap tree is lost",
-}
-
-
-def _cases():
-    for e in MANIFEST:
-        reason = PARSER_FAILS.get(e["file"])
-        marks = [pytest.mark.skip(reason=f"waits for 'extract' (issue #12): {reason}")] if reason else []
-        yield pytest.param(e, id=e["file"], marks=marks)
-
-
-@pytest.mark.parametrize("entry", list(_cases()))
+@pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
 def test_real_sitemap_is_imported_exactly(entry):
     data = (FIXTURES / entry["file"]).read_bytes()
     expected = _expected(entry, data)
