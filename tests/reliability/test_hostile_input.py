@@ -14,7 +14,6 @@ from tests.pages.factories import DomainFactory, PageFactory, SitemapFileFactory
 
 pytestmark = pytest.mark.django_db
 
-# Generous: these guard against hangs and blow-ups, they are not speed targets (those live in bench/).
 # A hang guard against catastrophic backtracking, not a speed target (speed lives in bench/bench_extract.py):
 # generous enough for a loaded CI machine with tracemalloc on, still far below "never finishes".
 SECONDS = 300
