@@ -82,6 +82,7 @@ class DiscoveredHow(models.TextChoices):
     WELL_KNOWN = "well_known", "Well-known path"
     HOMEPAGE_LINK = "homepage_link", "Homepage link"
     SITEMAP_INDEX = "sitemap_index", "Listed by a sitemap index"
+    SUBMITTED = "submitted", "Submitted directly (API, CSV)"
 
 
 class SitemapFile(workflow_fields("sitemap_import"), BaseModel):
@@ -129,6 +130,7 @@ class SitemapFile(workflow_fields("sitemap_import"), BaseModel):
 class PageSource(models.TextChoices):
     SITEMAP = "sitemap", "Sitemap import"
     HOMEPAGE_LINKS = "homepage_links", "Homepage links (no sitemap)"
+    SUBMITTED = "submitted", "Submitted directly (API, CSV)"
 
 
 PAGE_CATEGORIES = [(c, c.replace("_", " ").capitalize()) for c in (

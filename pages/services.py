@@ -757,7 +757,16 @@ class DomainSubmitResult:
         return asdict(self)
 
 
-def domain_submit(*, domains: list[str], source: str = DomainSource.DIRECT, user=None) -> DomainSubmitResult:
+class AlreadyKnown(CurationInputError):
+    """An all-or-nothing submission named rows that exist already (the original answered 409)."""
+
+    def __init__(self, message: str, *, existing: list[str]):
+        super().__init__(message)
+        self.existing = existing
+
+
+def domain_submit(*, domains: list[str], source: str = DomainSource.DIRECT, user=None,
+                  refuse_existing: bool = False) -> DomainSubmitResult:
     """Create Domain rows from websites or domain names (API POST, CSV import), deduplicated.
 
     Each input is normalised with `places.domains.normalize_website` and keyed
@@ -765,7 +774,8 @@ def domain_submit(*, domains: list[str], source: str = DomainSource.DIRECT, user
     → "foo.co.uk". Inputs that are not a crawlable website (not a URL, a social
     profile, a directory…) are reported in `errors` with the reason; duplicates
     within the request count once; domains already known are listed in
-    `existing` and left untouched. New rows have curation New (not queued).
+    `existing` and left untouched (`refuse_existing`: any invalid input raises
+    CurationInputError and any known domain AlreadyKnown; nothing is created then). New rows have curation New (not queued).
     """
     from places.domains import SITE_BUILDER, domain_key, normalize_website
 
@@ -795,10 +805,16 @@ def domain_submit(*, domains: list[str], source: str = DomainSource.DIRECT, user
         homepage = info.url if info.kind == SITE_BUILDER else f"{parts.scheme}://{parts.netloc}"
         kind = DomainKind.SITE_BUILDER if info.kind == SITE_BUILDER else DomainKind.OWN_SITE
         wanted[key] = {"input": text, "kind": kind, "homepage_url": _clip(homepage, 2000)}
+    if refuse_existing and result.errors:
+        raise CurationInputError("Invalid domain(s): " + "; ".join(f"{e['input'] or '(empty)'}: {e['error']}"
+                                                                   for e in result.errors[:10]))
     if not wanted:
         return result
     with transaction.atomic():
         known = dict(Domain.objects.filter(domain__in=list(wanted)).values_list("domain", "pk"))
+        if refuse_existing and known:
+            raise AlreadyKnown(f"{len(known)} domain(s) exist already: {', '.join(sorted(known)[:10])}",
+                               existing=sorted(known))
         Domain.objects.bulk_create(
             [Domain(domain=key, kind=v["kind"], source=source, homepage_url=v["homepage_url"])
              for key, v in wanted.items() if key not in known],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -139,7 +140,8 @@ class SearchStatusApi(APIView):
 
 
 class SearchHistoryApi(APIView):
-    @_legacy(summary="Original: recent place searches (limit 1–100, offset, status)")
+    @_legacy(summary="Original: recent place searches (limit 1–100, offset, status)",
+             responses={200: build_array_type(build_basic_type(OpenApiTypes.OBJECT))})
     def get(self, request):
         limit = int_param(request.query_params, "limit", 20, 1, 100)
         offset = int_param(request.query_params, "offset", 0, 0, None)

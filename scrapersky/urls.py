@@ -16,6 +16,7 @@ api_v3 = [
     # The original system's routes (issue #13) first: they share some paths with ours (docs/api-compat.md).
     path("", include("curation.legacy_urls")),
     path("", include("places.legacy")),
+    path("", include("pages.legacy")),
     path("", include("places.urls")),
     path("", include("pages.urls")),
     path("", include("contacts.urls")),
