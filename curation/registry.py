@@ -4,6 +4,8 @@ from __future__ import annotations
 from curation.workflow import Workflow
 
 _registry: dict[str, Workflow] = {}
+# Periodic tasks that are not a workflow's drain/rescue (e.g. places' opt-in re-scan), synced with them.
+_schedules: dict[str, dict] = {}
 
 
 class UnknownWorkflow(LookupError):
@@ -69,3 +71,16 @@ def chain() -> list[tuple[Workflow, str]]:
             seen.add(wf.name)
             out.append((wf, ""))
     return out
+
+
+def register_schedule(name: str, *, func: str, minutes: int, enabled: str | None = None) -> None:
+    """A periodic task synced by `sync_schedules` beside the workflows' own.
+
+    `enabled` is the dotted path of a function returning whether it should exist
+    now (read at sync time, so a setting can switch it on or off).
+    """
+    _schedules[name] = {"func": func, "minutes": minutes, "enabled": enabled}
+
+
+def all_schedules() -> dict[str, dict]:
+    return dict(_schedules)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from curation import registry
@@ -39,6 +40,13 @@ def _wanted() -> dict[str, dict]:
             "schedule_type": Schedule.MINUTES,
             "minutes": RESCUE_EVERY_MINUTES,
             "repeats": -1,
+        }
+    for name, spec in registry.all_schedules().items():
+        if spec["enabled"] and not import_string(spec["enabled"])():
+            continue
+        wanted[f"{PREFIX}{name}"] = {
+            "func": spec["func"], "args": repr(()), "kwargs": None, "schedule_type": Schedule.MINUTES,
+            "minutes": spec["minutes"], "repeats": -1,
         }
     return wanted
 

@@ -9,17 +9,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.utils.html import format_html
+
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
 
 from curation import dashboard
 from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, changelist_url,
                             truncated)
 from curation.services import CurationInputError
 from places import budget, services
-from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult
+from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult, PlaceSearchTile
+from places.pricing import format_usd
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -136,62 +142,123 @@ class FoundBySearchFilter(admin.SimpleListFilter):
         return queryset.filter(search_results__search_id=search)
 
 
-# --- PlaceSearch: the "New search" form ---------------------------------------------------------
+# --- PlaceSearch: the "New search" form, with its cost shown before it runs ---------------------
 
 SEARCH_INPUT_FIELDS = ("query", "location_text", "latitude", "longitude", "radius_m", "language", "region",
                        "max_results")
+AREA_INPUT_FIELDS = ("cover_area", "area_text", "south", "west", "north", "east", "min_tile_m", "max_requests",
+                     "max_cost_usd")
+COVERAGE_FIELDS = ("area_resolved", "tiles_total", "tiles_done", "tiles_saturated", "progress", "requests_used",
+                   "cost_display", "note")
 
 
 class PlaceSearchForm(forms.ModelForm):
     class Meta:
         model = PlaceSearch
-        fields = SEARCH_INPUT_FIELDS
+        fields = (*SEARCH_INPUT_FIELDS, *AREA_INPUT_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "min_tile_m" in self.fields:
+            self.fields["min_tile_m"].required = False  # the model's default when empty
 
     def clean(self):
         cleaned = super().clean()
         if self.errors or not self.instance._state.adding:
             return cleaned
+        names = (*SEARCH_INPUT_FIELDS, *AREA_INPUT_FIELDS)
+        params = {name: cleaned.get(name) for name in names}
+        if params.get("min_tile_m") is None:
+            params.pop("min_tile_m")
         try:
-            self.search_params = services.place_search_clean(**{name: cleaned.get(name) for name in SEARCH_INPUT_FIELDS})
+            self.search_params = services.place_search_clean(**params)
         except CurationInputError as exc:
             raise ValidationError(exc.message) from None
+        self.estimate = services.place_search_estimate(**self.search_params)
         return cleaned
+
+
+class PlaceSearchTileInline(admin.TabularInline):
+    model = PlaceSearchTile
+    fields = ("key", "status", "results", "new_places", "pages", "requests", "bounds", "error", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "tile"
+    verbose_name_plural = "tiles (coverage planner)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="south, west – north, east")
+    def bounds(self, obj):
+        return f"{obj.south:.5f}, {obj.west:.5f} – {obj.north:.5f}, {obj.east:.5f}"
 
 
 @admin.register(PlaceSearch)
 class PlaceSearchAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     form = PlaceSearchForm
-    list_display = ("query", "location_text", "max_results", "results_found", "results_new", "results_known",
+    list_display = ("query", "where", "results_found", "results_new", "results_known", "progress", "cost_display",
                     "places_link", "created_by", "created_at")
     list_display_links = ("query",)
-    search_fields = ("query", "location_text")
+    list_filter = ("cover_area",)
+    search_fields = ("query", "location_text", "area_text")
     date_hierarchy = "created_at"
     list_select_related = ("created_by",)
+    inlines = [PlaceSearchTileInline]
+
+    def get_inlines(self, request, obj=None):
+        return [PlaceSearchTileInline] if obj is not None and obj.cover_area else []
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
                 ("What and where", {"fields": ("query", "location_text", "max_results")}),
-                ("Optional: bias to a circle, language and region",
+                ("Or: every place in an area (past Google's 60 results)", {
+                    "fields": ("cover_area", "area_text", ("south", "west", "north", "east"), "min_tile_m",
+                               "max_requests", "max_cost_usd"),
+                    "description": "Tick “cover the whole area” and give an area name, a bounding box, or "
+                                   "latitude/longitude with a radius (below). Leave “location” empty. "
+                                   "The cost is shown for confirmation before anything runs."}),
+                ("Optional: circle (bias, or the area), language and region",
                  {"fields": ("latitude", "longitude", "radius_m", "language", "region"), "classes": ("collapse",)}),
             ]
-        return [
-            ("Search", {"fields": (*SEARCH_INPUT_FIELDS, "created_by", "created_at")}),
-            ("Results", {"fields": ("results_found", "results_new", "results_known", "places_link")}),
-            ("Processing", {"fields": (
-                "place_search_processing_status", "place_search_processing_error", "place_search_error_class",
-                "place_search_attempts", "place_search_queued_at", "place_search_processed_at", "status_history")}),
-        ]
+        search = [*SEARCH_INPUT_FIELDS, "created_by", "created_at"]
+        sets = [("Search", {"fields": search})]
+        if obj.cover_area:
+            sets.append(("Area", {"fields": [f for f in AREA_INPUT_FIELDS if f != "cover_area"]}))
+        sets.append(("Results and cost", {"fields": ("results_found", "results_new", "results_known", "places_link",
+                                                     *COVERAGE_FIELDS)}))
+        sets.append(("Processing", {"fields": (
+            "place_search_processing_status", "place_search_processing_error", "place_search_error_class",
+            "place_search_attempts", "place_search_queued_at", "place_search_processed_at", "status_history")}))
+        return sets
 
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
         if obj is not None:  # a search is a record of what was asked: not edited after the fact
-            base += [*SEARCH_INPUT_FIELDS, "created_by", "created_at", "results_found", "results_new",
-                     "results_known", "places_link"]
+            base += [*SEARCH_INPUT_FIELDS, *AREA_INPUT_FIELDS, "created_by", "created_at", "results_found",
+                     "results_new", "results_known", "places_link", *COVERAGE_FIELDS]
         return base
 
     def add_view(self, request, form_url="", extra_context=None):
-        return super().add_view(request, form_url, {**(extra_context or {}), "title": "New place search"})
+        context = {**(extra_context or {}), "title": "New place search"}
+        if request.method == "POST" and "_confirmed" not in request.POST:
+            form = self.get_form(request)(request.POST)
+            if form.is_valid():
+                # Nothing runs yet: show what it will cost and ask again.
+                return TemplateResponse(request, "admin/places/confirm_cost.html", {
+                    **self.admin_site.each_context(request),
+                    "title": "Confirm the search and its cost",
+                    "opts": self.model._meta,
+                    "summary": f"{form.search_params['query']}: {form.estimate['summary']}",
+                    "estimate": form.estimate,
+                    "spend": budget.spend_today(),
+                    "hidden": [(k, v) for k, values in request.POST.lists() for v in values
+                               if k not in ("csrfmiddlewaretoken",)],
+                    "confirm_label": "Run the search",
+                })
+        return super().add_view(request, form_url, context)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -203,11 +270,62 @@ class PlaceSearchAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         obj._state.adding = False
         obj._state.db = search._state.db
 
+    @admin.display(description="where")
+    def where(self, obj):
+        return str(obj).removeprefix(obj.query).removeprefix(" in ").removeprefix(" — ")
+
+    @admin.display(description="coverage")
+    def progress(self, obj):
+        if not obj.cover_area:
+            return obj.note or "—"
+        if not obj.tiles_total:
+            return "not started"
+        done = obj.tiles_done * 100 // obj.tiles_total
+        saturated = f", {obj.tiles_saturated} saturated" if obj.tiles_saturated else ""
+        return format_html('<progress max="{}" value="{}" title="{}%"></progress> {} of {} tiles{}{}',
+                           obj.tiles_total, obj.tiles_done, done, obj.tiles_done, obj.tiles_total, saturated,
+                           f" — {obj.note}" if obj.note else "")
+
+    @admin.display(description="cost", ordering="cost_micros")
+    def cost_display(self, obj):
+        return f"{format_usd(obj.cost_micros)} ({obj.requests_used} requests)"
+
     @admin.display(description="places")
     def places_link(self, obj):
         if obj is None or obj.pk is None:
             return "—"
         return changelist_query_link(Place, f"search={obj.pk}", f"{obj.results_found or 0} place(s)")
+
+
+# --- cost confirmation of deep scans ------------------------------------------------------------
+
+def confirm_cost_page(modeladmin, request, queryset, *, action_name: str, estimate: dict, confirm_label: str):
+    """The "this will cost ≈ $X for N places" page: it posts the same action again, confirmed."""
+    ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[: settings.CURATION_MAX_BATCH + 1]]
+    return TemplateResponse(request, "admin/places/confirm_cost.html", {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Confirm the cost",
+        "opts": modeladmin.model._meta,
+        "summary": estimate["summary"],
+        "estimate": estimate,
+        "spend": budget.spend_today(),
+        "hidden": [(ACTION_CHECKBOX_NAME, pk) for pk in ids] + [("action", action_name)],
+        "confirm_label": confirm_label,
+    })
+
+
+def _confirmed(func, name: str, label: str, estimate_ids):
+    """Wrap a generated workflow action so that it first shows what it will cost."""
+    def action(modeladmin, request, queryset):
+        if "_confirmed" in request.POST:
+            return func(modeladmin, request, queryset)
+        ids = list(queryset.values_list("pk", flat=True)[: settings.CURATION_MAX_BATCH + 1])
+        return confirm_cost_page(modeladmin, request, queryset, action_name=name,
+                                 estimate=services.deep_scan_estimate(ids=estimate_ids(ids)), confirm_label=label)
+
+    action.__name__ = name
+    action.allowed_permissions = ("change",)
+    return action
 
 
 # --- Place ------------------------------------------------------------------------------------------
@@ -232,8 +350,8 @@ class PlaceSearchResultInline(admin.TabularInline):
 
 PLACE_FACTS = ("place_id", "name", "formatted_address", "primary_type", "types", "latitude", "longitude", "rating",
                "user_rating_count", "price_level", "business_status", "website", "website_domain", "phone",
-               "google_maps_uri", "first_seen_at", "last_seen_at", "last_deep_scanned_at", "first_search",
-               "last_search", "raw")
+               "google_maps_uri", "first_seen_at", "last_seen_at", "last_deep_scanned_at", "deep_scan_requests",
+               "deep_scan_cost_micros", "moved_to", "first_search", "last_search", "raw")
 
 
 @admin.register(Place)
@@ -253,6 +371,28 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # places come from searches
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Queueing deep scans spends money: both show the cost first.
+        for name, label in (("deep_scan__selected", "Deep-scan them"), ("deep_scan__rerun", "Deep-scan them again")):
+            if name in actions:
+                func, _name, description = actions[name]
+                actions[name] = (_confirmed(func, name, label, lambda ids: ids), name, f"{description} — shows the cost first")
+        if self.has_change_permission(request):
+            actions["follow_moved"] = (self.follow_moved, "follow_moved",
+                                       "Deep scan: the places these moved to (Google's movedPlaceId)")
+        return actions
+
+    def follow_moved(self, modeladmin, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[: settings.CURATION_MAX_BATCH + 1])
+        try:
+            result = services.place_moved_follow(ids=ids, actor=request.user)
+        except CurationInputError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        self.message_user(request, f"Deep scan of the moved places: {result.message}", messages.SUCCESS)
+        return None
 
     @admin.display(description="rating", ordering="rating")
     def rating_display(self, obj):
@@ -283,7 +423,8 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 BUSINESS_FACTS = ("place_id", "place_link", "name", "formatted_address", "street", "city", "region", "postal_code",
                   "country_code", "phone_national", "phone_e164", "website", "primary_category", "categories",
                   "rating", "reviews_count", "price_level", "price_text", "opening_hours", "latitude", "longitude",
-                  "utc_offset_minutes", "time_zone", "business_status", "google_maps_uri", "last_scanned_at",
+                  "utc_offset_minutes", "time_zone", "business_status", "moved_place_id", "google_maps_uri",
+                  "last_scanned_at",
                   "website_normalized", "website_kind", "website_note", "social_links", "domain_link", "contacts_link",
                   "raw")
 
@@ -304,6 +445,32 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # businesses come from deep scans
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_change_permission(request):
+            actions["rescan"] = (self.rescan, "rescan", "Re-scan (deep scan again, shows the cost first)")
+        return actions
+
+    def rescan(self, modeladmin, request, queryset):
+        if "_confirmed" not in request.POST:
+            places = list(queryset.exclude(source_place__isnull=True).values_list("source_place_id", flat=True))
+            return confirm_cost_page(self, request, queryset, action_name="rescan",
+                                     estimate=services.deep_scan_estimate(ids=places), confirm_label="Re-scan them")
+        ids = list(queryset.values_list("pk", flat=True)[: settings.CURATION_MAX_BATCH + 1])
+        try:
+            result = services.business_rescan(ids=ids, actor=request.user)
+        except CurationInputError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        parts = [f"{result['queued']} queued for a deep scan"]
+        if result["skipped"]:
+            parts.append(f"{result['skipped']} skipped (Rejected, or already queued)")
+        if result["over_budget"]:
+            parts.append(f"{result['over_budget']} left for another day (today's Places budget)")
+        self.message_user(request, "Re-scan: " + "; ".join(parts) + ".",
+                          messages.WARNING if result["over_budget"] else messages.SUCCESS)
+        return None
 
     def get_queryset(self, request):
         from contacts.models import Contact
@@ -343,9 +510,13 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
 @admin.register(GooglePlacesUsage)
 class GooglePlacesUsageAdmin(admin.ModelAdmin):
-    """Requests counted against GOOGLE_PLACES_DAILY_LIMIT, per UTC day (read-only)."""
+    """Requests and their list price counted against the daily budgets, per UTC day (read-only)."""
 
-    list_display = ("day", "requests", "search_requests", "details_requests", "updated_at")
+    list_display = ("day", "requests", "search_requests", "details_requests", "cost", "updated_at")
+
+    @admin.display(description="cost (list price)", ordering="cost_micros")
+    def cost(self, obj):
+        return format_usd(obj.cost_micros)
 
     def has_add_permission(self, request):
         return False
@@ -360,15 +531,15 @@ class GooglePlacesUsageAdmin(admin.ModelAdmin):
 # --- the pipeline dashboard: this app's stages and the Places spend --------------------------------
 
 def _spend_rows() -> list[tuple[str, str]]:
-    today = GooglePlacesUsage.objects.filter(day=budget.today()).first()
-    week = GooglePlacesUsage.objects.filter(day__gt=budget.today() - timedelta(days=7)).aggregate(n=Sum("requests"))["n"]
-    daily_limit = budget.limit()
-    used = today.requests if today else 0
+    today = budget.spend_today()
+    week = GooglePlacesUsage.objects.filter(day__gt=budget.today() - timedelta(days=7)).aggregate(
+        n=Sum("requests"), cost=Sum("cost_micros"))
+    limit = today["request_limit"]
     return [
-        ("Requests today (UTC)", f"{used} of {daily_limit}" if daily_limit > 0 else f"{used} (no daily limit)"),
-        ("Text Search / Place Details today",
-         f"{today.search_requests if today else 0} / {today.details_requests if today else 0}"),
-        ("Requests in the last 7 days", str(week or 0)),
+        ("Spent today (UTC, list price)", f"{today['cost']} of {today['budget']}" if today["budget"] else today["cost"]),
+        ("Requests today", f"{today['requests']} of {limit}" if limit else f"{today['requests']} (no daily limit)"),
+        ("Text Search / Place Details today", f"{today['search_requests']} / {today['details_requests']}"),
+        ("Last 7 days", f"{week['n'] or 0} requests, {format_usd(week['cost'] or 0)}"),
     ]
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError, WorkflowPaused
 from places.google import MAX_SEARCH_RESULTS, SEARCH_FIELD_MASK, PlacesClient, SearchOutcome
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 METRES_PER_DEGREE = 111_320.0
 MAX_TOP_TILE_M = 20_000.0  # the first grid: tiles no bigger than this
 SLICE_SECONDS = 40.0  # one run of the hook; the row is handed back (no attempt spent) and resumed
+
+
+# Sent after each tile is written (kwargs: search_id); `search_places --area` draws its progress bar from it.
+tile_searched = Signal()
 
 
 class LeaseLost(Exception):
@@ -192,6 +197,7 @@ def _finish_tile(record: PlaceSearch, tile: PlaceSearchTile, outcome: SearchOutc
             tiles_done=F("tiles_done") + (0 if status == TileStatus.PENDING else 1),
             tiles_saturated=F("tiles_saturated") + (1 if status == TileStatus.SATURATED else 0),
         )
+    tile_searched.send(sender=PlaceSearch, search_id=record.pk)
 
 
 def _note_tile_error(record: PlaceSearch, tile: PlaceSearchTile, exc: WorkflowError) -> None:

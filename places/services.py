@@ -488,6 +488,7 @@ def business_rescan(*, ids=None, older_than_days: int | None = None, actor=None,
                 .exclude(source_place__deep_scan_processing_status__in=["Queued", "Processing"])
                 .order_by(F("last_scanned_at").asc(nulls_first=True)))
     place_ids = list(eligible.values_list("source_place_id", flat=True)[: settings.CURATION_MAX_BATCH])
+    skipped = businesses.count() - len(place_ids)
     spend = budget.spend_today()
     room = len(place_ids)
     if spend["request_limit"] is not None:
@@ -501,8 +502,7 @@ def business_rescan(*, ids=None, older_than_days: int | None = None, actor=None,
         workflow = registry.get("deep_scan")
         queued = curation_status_set(workflow=workflow, ids=queued_ids, status=workflow.trigger, actor=actor,
                                      reprocess=True, source=source).queued_count
-    skipped_rejected = businesses.count() - eligible.count()
-    return {"queued": queued, "over_budget": left, "skipped": skipped_rejected}
+    return {"queued": queued, "over_budget": left, "skipped": skipped}
 
 
 def business_rescan_stale(*, days: int | None = None) -> dict:

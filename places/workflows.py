@@ -1,6 +1,6 @@
 """The declarations of WF1–WF3 (README "Adding a workflow")."""
 from curation.legacy import CURATION, ERROR, PROCESSING, TENANT, Legacy
-from curation.registry import register
+from curation.registry import register, register_schedule
 from curation.workflow import Workflow
 
 # The original system's routes of WF2 and WF3 (curation.legacy; docs/api-compat.md).
@@ -95,3 +95,7 @@ domain_extraction = register(Workflow(
     legacy=LOCAL_BUSINESS_LEGACY,
     description="Website → normalised URL, registrable domain (offline PSL), kind; own sites → pages.Domain.",
 ))
+
+# Opt-in freshness (PLACES_RESCAN_DAYS > 0): once a day, re-queue deep scans older than that.
+register_schedule("places:rescan_stale", func="places.tasks.rescan_stale", minutes=24 * 60,
+                  enabled="places.tasks.rescan_enabled")

@@ -1,6 +1,7 @@
 """Factories of the places models; `FACTORIES` feeds the contract suite (tests/factories.py)."""
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import factory
@@ -111,6 +112,13 @@ class LocalBusinessFactory(factory.django.DjangoModelFactory):
     Params = type("Params", (), {
         **_states("domain_extraction"),
         "no_website": factory.Trait(website=""),
+        # Deep-scanned from a place of its own, `days_old` days ago (freshness tests).
+        "scanned": factory.Trait(
+            source_place=factory.SubFactory(PlaceFactory, deep_scan_processing_status="Completed",
+                                            deep_scan_curation_status="Selected"),
+            last_scanned_at=factory.LazyAttribute(lambda o: _now() - datetime.timedelta(days=o.days_old)),
+        ),
+        "days_old": 0,
     })
 
 

@@ -21,8 +21,15 @@ def test_new_search_form_creates_a_queued_search(admin_client, admin_user):
     url = reverse("admin:places_placesearch_add")
     page = admin_client.get(url)
     assert page.status_code == 200 and "New place search" in page.content.decode()
-    response = admin_client.post(url, {"query": "dentist", "location_text": "Austin, TX", "max_results": 30,
-                                       "language": "", "region": ""})
+    data = {"query": "dentist", "location_text": "Austin, TX", "max_results": 30, "language": "", "region": "",
+            "min_tile_m": 250}
+    # First the cost, and nothing is created.
+    confirm = admin_client.post(url, data)
+    assert confirm.status_code == 200 and not PlaceSearch.objects.exists()
+    text = confirm.content.decode()
+    assert "dentist: at most 2 Text Search request(s) ≈ $0.07 (Text Search Enterprise)" in text
+    assert 'name="_confirmed"' in text and 'name="location_text" value="Austin, TX"' in text
+    response = admin_client.post(url, {**data, "_confirmed": "1"})
     assert response.status_code == 302, response.content.decode()[:2000]
     search = PlaceSearch.objects.get()
     assert (search.query, search.location_text, search.max_results) == ("dentist", "Austin, TX", 30)
@@ -78,11 +85,14 @@ def test_place_filters(admin_client, param, expected):
     assert {p.name for p in response.context["cl"].queryset} == expected
 
 
-def test_select_action_on_places_queues_the_deep_scan(admin_client):
+def test_select_action_on_places_shows_the_cost_then_queues_the_deep_scan(admin_client):
     rows = PlaceFactory.create_batch(2)
-    response = admin_client.post(reverse("admin:places_place_changelist"),
-                                 {ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows], "action": "deep_scan__selected",
-                                  "index": 0})
+    data = {ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows], "action": "deep_scan__selected", "index": 0}
+    confirm = admin_client.post(reverse("admin:places_place_changelist"), data)
+    assert confirm.status_code == 200
+    assert "this will cost ≈ $0.04 for 2 place(s) (Place Details Enterprise, $0.02 each)" in confirm.content.decode()
+    assert set(Place.objects.values_list("deep_scan_processing_status", flat=True)) == {None}, "nothing queued yet"
+    response = admin_client.post(reverse("admin:places_place_changelist"), {**data, "_confirmed": "1"})
     assert response.status_code == 302
     assert messages_of(response) == ["Deep scan: 2 row(s) marked Selected: 2 queued."]
     assert set(Place.objects.values_list("deep_scan_processing_status", flat=True)) == {"Queued"}
@@ -159,3 +169,68 @@ def test_a_business_row_links_to_its_place_domain_and_contacts(admin_client):
     assert listed.status_code == 200 and list(listed.context["cl"].queryset) == [mine]
     detail = admin_client.get(reverse("admin:places_localbusiness_change", args=[business.pk])).content.decode()
     assert link in detail, "the change page links to the products too"
+
+
+def test_new_area_search_shows_the_planner_estimate_then_runs(admin_client):
+    url = reverse("admin:places_placesearch_add")
+    data = {"query": "dentist", "cover_area": "on", "area_text": "Quillhaven, OR", "max_results": 60,
+            "min_tile_m": 250, "max_requests": 200, "language": "", "region": ""}
+    confirm = admin_client.post(url, data)
+    assert confirm.status_code == 200 and not PlaceSearch.objects.exists()
+    text = confirm.content.decode()
+    assert ("first pass over the area (+1 request to look it up): ≈ $0.14 for 4 request(s) (Text Search Enterprise)"
+            in text)
+    assert "never more than 200 requests ≈ $7.00" in text
+    assert admin_client.post(url, {**data, "_confirmed": "1"}).status_code == 302
+    search = PlaceSearch.objects.get()
+    assert search.cover_area and search.area_text == "Quillhaven, OR" and search.max_requests == 200
+
+
+def test_area_search_change_page_shows_tiles_and_progress(admin_client):
+    from places.models import PlaceSearchTile
+
+    search = PlaceSearchFactory(ran=True, cover_area=True, area_text="Quillhaven", location_text="", tiles_total=5, tiles_done=4,
+                                tiles_saturated=1, requests_used=9, cost_micros=315_000)
+    PlaceSearchTile.objects.create(search=search, key="0", south=1, west=1, north=2, east=2, status="split",
+                                   results=60, pages=3, requests=3)
+    page = admin_client.get(reverse("admin:places_placesearch_change", args=[search.pk])).content.decode()
+    assert "Tiles (coverage planner)" in page and "Full: split in four" in page
+    assert "4 of 5 tiles, 1 saturated" in page and "$0.315 (9 requests)" in page
+    listing = admin_client.get(reverse("admin:places_placesearch_changelist")).content.decode()
+    assert '<progress max="5" value="4"' in listing
+
+
+def test_area_search_form_errors_create_nothing(admin_client):
+    response = admin_client.post(reverse("admin:places_placesearch_add"),
+                                 {"query": "dentist", "cover_area": "on", "max_results": 60, "min_tile_m": 250,
+                                  "language": "", "region": ""})
+    assert response.status_code == 200
+    assert "an area search needs an area" in response.content.decode()
+    assert not PlaceSearch.objects.exists()
+
+
+def test_business_rescan_action_shows_the_cost_and_skips_rejected(admin_client):
+    fresh = LocalBusinessFactory(source_place=PlaceFactory())
+    rejected = LocalBusinessFactory(source_place=PlaceFactory())
+    Place.objects.filter(pk=rejected.source_place_id).update(deep_scan_curation_status="Rejected")
+    data = {ACTION_CHECKBOX_NAME: [str(fresh.pk), str(rejected.pk)], "action": "rescan", "index": 0}
+    url = reverse("admin:places_localbusiness_changelist")
+    confirm = admin_client.post(url, data)
+    assert confirm.status_code == 200 and "for 2 place(s)" in confirm.content.decode()
+    response = admin_client.post(url, {**data, "_confirmed": "1"})
+    assert response.status_code == 302
+    assert messages_of(response) == ["Re-scan: 1 queued for a deep scan; 1 skipped (Rejected, or already queued)."]
+    assert Place.objects.get(pk=fresh.source_place_id).deep_scan_processing_status == "Queued"
+    assert Place.objects.get(pk=rejected.source_place_id).deep_scan_processing_status is None
+
+
+def test_operator_page_and_usage_show_todays_spend(admin_client):
+    from places.budget import spend
+
+    spend("search", "places.id,places.rating")  # Enterprise: $0.035
+    spend("details", "id,displayName")  # Pro: $0.017
+    page = admin_client.get(reverse("curation-operator")).content.decode()
+    assert "<td>Spent today (UTC, list price)</td><td>$0.052 of $50.00</td>" in page
+    assert "<td>Requests today</td><td>2 of 1000</td>" in page
+    usage = admin_client.get(reverse("admin:places_googleplacesusage_changelist")).content.decode()
+    assert "$0.052" in usage

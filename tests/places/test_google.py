@@ -370,3 +370,83 @@ def test_get_client_talks_to_google_with_the_real_key():
     assert client.base_url == "https://places.googleapis.com"
     assert client._http.headers["X-Goog-Api-Key"] == "AIza-test"
     client.close()
+
+
+# --- fidelity: payloads in Google's documented shapes ------------------------------------------------------
+
+def _with_components(*components, **extra):
+    return {"id": "ChIJfidelity0000000000000", "addressComponents": [
+        {"longText": long, "shortText": short, "types": types, "languageCode": "en"} for long, short, types in components
+    ], **extra}
+
+
+@pytest.mark.parametrize("country, expected", [
+    ("AU", "5/123 George St"),      # unit before the civic number, as Australia writes it
+    ("CA", "5-123 George St"),      # Canada Post: unit-civic
+    ("US", "123 George St #5"),
+    ("GB", "5, 123 George St"),
+    ("DE", "George St 123, 5"),
+])
+def test_street_keeps_the_subpremise(country, expected):
+    place = _with_components(("5", "5", ["subpremise"]), ("123", "123", ["street_number"]),
+                             ("George Street", "George St", ["route"]),
+                             ("Country", country, ["country", "political"]))
+    place["addressComponents"][2]["longText"] = "George St"
+    assert parse_place_details(place)["street"] == expected
+
+
+def test_country_only_when_google_sent_it():
+    place = {"id": "ChIJnoaddress000000000000", "formattedAddress": "Somewhere", "nationalPhoneNumber": "(512) 555-0134"}
+    facts = parse_place_details(place, default_region="us")
+    assert facts["country_code"] == ""  # not invented from the default region…
+    assert facts["phone_e164"] == "+15125550134"  # …which still reads the national phone number
+
+
+def test_iana_time_zone_is_kept_with_the_offset():
+    place = {"id": "ChIJtimezone0000000000000", "utcOffsetMinutes": -300,
+             "timeZone": {"id": "America/New_York", "version": "2024a"}}
+    facts = parse_place_details(place)
+    assert (facts["time_zone"], facts["utc_offset_minutes"]) == ("America/New_York", -300)
+    assert parse_place_details({"id": "x", "utcOffsetMinutes": 60})["time_zone"] == ""  # no fixed-offset label
+
+
+def test_moved_place_id_of_a_relocated_place():
+    # The documented response for a place that moved (Place Details (New), "Get place details for a moved place").
+    place = {"id": "ChIJUfQdGInVzkwRzAjmjzWB7CQ", "businessStatus": "CLOSED_PERMANENTLY",
+             "displayName": {"text": "Marche IGA St-Canut", "languageCode": "en"},
+             "movedPlace": "places/ChIJ36QT7n8qz0wRDqVZ_UBlUlQ", "movedPlaceId": "ChIJ36QT7n8qz0wRDqVZ_UBlUlQ"}
+    facts = parse_place_details(place)
+    assert facts["moved_place_id"] == "ChIJ36QT7n8qz0wRDqVZ_UBlUlQ" and facts["business_status"] == "CLOSED_PERMANENTLY"
+    only_resource = {k: v for k, v in place.items() if k != "movedPlaceId"}
+    assert parse_place_details(only_resource)["moved_place_id"] == "ChIJ36QT7n8qz0wRDqVZ_UBlUlQ"
+    assert parse_place_details({"id": "x", "businessStatus": "CLOSED_PERMANENTLY"})["moved_place_id"] == ""
+
+
+def test_always_open_hours_fill_all_seven_days():
+    # Google's documented shape for a place open 24/7: one period, opening Sunday 00:00, no close.
+    hours = {"openNow": True, "periods": [{"open": {"day": 0, "hour": 0, "minute": 0}}],
+             "weekdayDescriptions": [f"{d}: Open 24 hours" for d in
+                                     ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")]}
+    parsed = parse_place_details({"id": "x", "regularOpeningHours": hours})["opening_hours"]
+    assert parsed["always_open"] is True
+    assert parsed["by_day"] == {day: ["00:00-24:00"] for day in
+                                ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+
+
+def test_postal_address_and_short_address_fill_in_for_missing_components():
+    place = {"id": "ChIJpostal00000000000000", "shortFormattedAddress": "1600 Amphitheatre Pkwy, Mountain View",
+             "postalAddress": {"regionCode": "US", "languageCode": "en", "postalCode": "94043",
+                               "administrativeArea": "CA", "locality": "Mountain View",
+                               "addressLines": ["1600 Amphitheatre Pkwy"]}}
+    facts = parse_place_details(place)
+    assert (facts["street"], facts["city"], facts["region"], facts["postal_code"], facts["country_code"]) == (
+        "1600 Amphitheatre Pkwy", "Mountain View", "CA", "94043", "US")
+    assert facts["formatted_address"] == "1600 Amphitheatre Pkwy, Mountain View"
+
+
+def test_details_mask_asks_for_the_fidelity_fields_and_the_sandbox_sends_the_time_zone(sandbox, make_client):
+    for field in ("timeZone", "movedPlaceId", "postalAddress", "shortFormattedAddress"):
+        assert field in DETAILS_FIELD_MASK.split(",")
+    details = make_client().get_details(_place("Berlin")["id"])
+    assert details["timeZone"] == {"id": "Europe/Berlin"}
+    assert parse_place_details(details)["time_zone"] == "Europe/Berlin"

@@ -416,3 +416,28 @@ def test_search_select_scan_extract_end_to_end(google, admin_user):
     domain = Domain.objects.get()
     assert domain.domain == "brindlewickdental.com" and domain.businesses.count() == 6
     assert PlaceSearch.objects.get().place_search_processing_status == "Completed"
+
+
+def test_a_moved_place_is_linked_and_rescanned_on_request(google, _places_server):
+    import copy
+
+    from places.services import place_moved_follow
+
+    switch, _url, dataset = _places_server
+    data = copy.deepcopy(dataset)
+    old, new = [p for p in data if "Austin" in p["formattedAddress"]][:2]
+    old.update(businessStatus="CLOSED_PERMANENTLY", movedPlace=f"places/{new['id']}", movedPlaceId=new["id"])
+    switch.app = places_api.make_app(data)
+    place = PlaceFactory(place_id=old["id"])
+    select("deep_scan", [place])
+    assert run("deep_scan").completed == 1
+    place.refresh_from_db()
+    business = LocalBusiness.objects.get(place_id=old["id"])
+    assert business.moved_place_id == new["id"] and business.business_status == "CLOSED_PERMANENTLY"
+    assert place.moved_to.place_id == new["id"]
+    assert place.moved_to.deep_scan_curation_status == "New", "the new place waits for a curator"
+    place_moved_follow(ids=[place.pk])
+    moved = Place.objects.get(place_id=new["id"])
+    assert moved.deep_scan_processing_status == "Queued"
+    assert run("deep_scan").completed == 1
+    assert LocalBusiness.objects.get(place_id=new["id"]).business_status == new["businessStatus"]

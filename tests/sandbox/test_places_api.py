@@ -198,3 +198,79 @@ def test_dataset_shape():
 
 def test_generator_is_deterministic_and_matches_the_committed_file():
     assert generate_places.generate() == DATASET
+
+
+# --- the dense city, localities and locationRestriction (the coverage planner's sandbox) -------------------
+
+@pytest.fixture
+def dense_http(_server):
+    switch, base_url = _server
+    switch.app = make_app()  # the bundled data: places.json + the dense city + the localities
+    with httpx.Client(base_url=base_url, timeout=5) as client:
+        yield client
+
+
+def _rect(south, west, north, east):
+    return {"rectangle": {"low": {"latitude": south, "longitude": west}, "high": {"latitude": north, "longitude": east}}}
+
+
+def _all_pages(http, body, mask="places.id,places.location,nextPageToken"):
+    found, token, requests = [], None, 0
+    while True:
+        page = _search(http, {**body, **({"pageToken": token} if token else {})}, mask=mask).json()
+        requests += 1
+        found += page.get("places", [])
+        token = page.get("nextPageToken")
+        if not token:
+            return found, requests
+
+
+def test_the_dense_city_has_over_a_thousand_fictional_dentists():
+    dense = places_api.load_dense_city()
+    places = dense["places"]
+    assert len(places) >= 1000 and len({p["id"] for p in places}) == len(places)
+    assert all(p["primaryType"] == "dentist" and "Quillhaven" in p["formattedAddress"] for p in places)
+    city = next(loc for loc in dense["localities"] if loc["displayName"]["text"] == "Quillhaven")
+    low, high = city["viewport"]["low"], city["viewport"]["high"]
+    assert all(low["latitude"] <= p["location"]["latitude"] <= high["latitude"]
+               and low["longitude"] <= p["location"]["longitude"] <= high["longitude"] for p in places)
+
+
+def test_a_locality_is_found_first_with_its_viewport(dense_http):
+    response = _search(dense_http, {"textQuery": "Quillhaven, OR", "pageSize": 1},
+                       mask="places.id,places.displayName,places.viewport,places.types")
+    place = response.json()["places"][0]
+    assert place["displayName"]["text"] == "Quillhaven" and "locality" in place["types"]
+    assert set(place["viewport"]) == {"low", "high"}
+
+
+def test_location_restriction_keeps_only_places_inside_and_caps_at_60(dense_http):
+    inside, requests = _all_pages(dense_http, {"textQuery": "dentist", "locationRestriction": _rect(43.90, -120.52, 43.92, -120.49)})
+    assert inside and all(43.90 <= p["location"]["latitude"] <= 43.92 and -120.52 <= p["location"]["longitude"] <= -120.49
+                          for p in inside)
+    everything, _ = _all_pages(dense_http, {"textQuery": "dentist", "locationRestriction": _rect(43.7, -120.8, 44.1, -120.2)})
+    assert len(everything) == 60 and requests <= 3  # Google's ceiling, even with 1,200 inside
+    empty = _search(dense_http, {"textQuery": "dentist", "locationRestriction": _rect(10, 10, 10.1, 10.1)})
+    assert empty.json() == {}
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"locationRestriction": {"circle": {"center": {"latitude": 1, "longitude": 1}, "radius": 5}}}, "rectangle is required"),
+    ({"locationRestriction": _rect(2, 0, 1, 1)}, "viewport is empty"),
+    ({"locationRestriction": _rect(0, 0, 91, 1)}, "latitudes must be within"),
+    ({"locationRestriction": {"rectangle": {"low": {"latitude": 1}}}}, "low and high"),
+    ({"locationRestriction": _rect(0, 0, 1, 1),
+      "locationBias": {"circle": {"center": {"latitude": 1, "longitude": 1}, "radius": 5}}}, "Only one of"),
+])
+def test_bad_location_restrictions_are_googles_400(dense_http, body, message):
+    response = _search(dense_http, {"textQuery": "dentist", **body})
+    assert response.status_code == 400 and response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert message in response.json()["error"]["message"]
+
+
+def test_later_pages_fail_key(http):
+    first = _search(http, {"textQuery": "dentist in Austin"}, key=places_api.KEY_LATER_PAGES_FAIL)
+    assert first.status_code == 200 and first.json()["nextPageToken"]
+    second = _search(http, {"textQuery": "dentist in Austin", "pageToken": first.json()["nextPageToken"]},
+                     key=places_api.KEY_LATER_PAGES_FAIL)
+    assert second.status_code == 503 and second.json()["error"]["status"] == "UNAVAILABLE"
