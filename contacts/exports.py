@@ -41,6 +41,7 @@ EXPORT_COLUMNS: dict[str, str] = {
     "kind": "Kind",
     "email": "Email",
     "phone": "Phone (E.164)",
+    "fax": "Fax (E.164)",
     "full_name": "Full name",
     "first_name": "First name",
     "last_name": "Last name",

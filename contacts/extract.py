@@ -1,23 +1,31 @@
-"""Contact extraction from one HTML page: emails, phones, social profiles, people.
+"""Contact extraction from one HTML page: emails, phones, faxes, social profiles, people, metadata.
 
-Pure and deterministic: ``extract_contacts(html, page_url=…)`` parses the page
-once with lxml and returns an :class:`ExtractionResult` whose every value
-carries its provenance (the extraction ``method``) and a confidence. No
-network, no database, no Django models; the page_scrape workflow stores the
-result as ``contacts.Contact`` rows.
+Pure and deterministic: ``extract_page(html, url=…)`` parses the page once (a
+browser-like HTML5 tree, see ``extract_html``) and returns an
+:class:`ExtractionResult` with every contact (each value carries its provenance,
+the extraction ``method``, and a confidence) and the page's metadata (title,
+description, h1, canonical URL, language, word count, social links), so the
+scrape path never parses a page twice. No network, no database, no Django
+models. ``extract_contacts`` is the same call under its older name.
 
 Sources, strongest first (one record per normalized email / E.164 number):
 
-* emails — ``mailto:`` links (query strings, %-encoding, several recipients),
-  JSON-LD and microdata (Organization, LocalBusiness…, Person, ContactPoint,
-  ``@graph``), Cloudflare ``data-cfemail`` / ``/cdn-cgi/l/email-protection``,
-  visible text, HTML entities (``&#64;``), "[at]/(at)/AT … [dot]/DOT"
-  obfuscations;
-* phones — ``tel:`` links and structured data (certain), numbers in visible
-  text via ``phonenumbers.PhoneNumberMatcher`` at VALID leniency (uncertain),
-  with dates, times, prices, IBANs, order/VAT/fax numbers filtered out;
-* socials — canonical profile URLs of LinkedIn, Facebook, Instagram, X,
-  YouTube, TikTok and WhatsApp; share/intent/plugin links are dropped;
+* emails — ``mailto:`` links (query strings, %-encoding, several recipients,
+  doubled ``mailto:mailto:``), JSON-LD and microdata, Cloudflare
+  ``data-cfemail``, TYPO3 ``linkTo_UnCryptMailto`` / ``data-mailto-token``,
+  Joomla's cloak scripts, visible text, HTML entities, "[at]/(at)/[ad]/AT …
+  [dot]/DOT" obfuscations; placeholders (vorname.nachname@, prenom.nom@ …) are
+  not contacts;
+* phones and faxes — ``tel:`` links (the visible number wins when the link's
+  target disagrees with it; a link whose text, icon or label says fax is a fax),
+  structured data (``telephone`` / ``faxNumber``, hCard ``type=fax``), numbers
+  in visible text (labelled "Fax", "Telefax", "F:" → fax); national numbers are
+  read with the region given, or inferred from the page (``extract_region``);
+* socials — canonical profile URLs (LinkedIn, Facebook, Instagram, X, YouTube,
+  TikTok, WhatsApp, Pinterest, Xing, Threads, Bluesky, Mastodon, Vimeo,
+  GitHub) from links, ``onclick`` / ``data-href`` and JSON-LD ``sameAs``, each
+  with where on the page it was found; posts are not profiles, and links in
+  embeds, author bylines and comments are third parties';
 * people — JSON-LD Person (0.95), hCard and microdata Person (0.9), team-page
   cards (0.6).
 """
@@ -25,8 +33,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urljoin, urlsplit
 
 import phonenumbers
 
@@ -35,22 +44,27 @@ from contacts.extract_emails import (
     ENTITY_AT,
     clean_email,
     decode_cfemail,
+    decode_typo3,
+    iter_joomla_cloak,
     iter_obfuscated,
     iter_text_emails,
+    iter_typo3,
     mailto_addresses,
 )
-from contacts.extract_html import decode, parse
+from contacts.extract_html import decode, noscript_unclosed, parse, text_of, visible_text
+from contacts.extract_meta import EMPTY_METADATA, base_url, page_metadata, word_count
 from contacts.extract_phones import (
+    fax_label,
     iter_text_phones,
+    normalize_text,
     number_type_name,
     parse_structured,
     region_from_host,
-    region_from_lang,
 )
+from contacts.extract_region import infer_region, region_from_language
 from contacts.extract_social import canonical_social
 from contacts.extract_structured import (
     Structured,
-    collect_text,
     jsonld,
     looks_like_name,
     microdata,
@@ -69,18 +83,21 @@ __all__ = [
     "clean_email",
     "decode_cfemail",
     "extract_contacts",
+    "extract_page",
     "looks_like_name",
 ]
 
 # Strongest first: a duplicate keeps the method that ranks first here.
-EMAIL_METHODS = ("mailto", "jsonld", "microdata", "cfemail", "text", "entity", "obfuscated")
+EMAIL_METHODS = ("mailto", "jsonld", "microdata", "cfemail", "encoded", "text", "entity", "obfuscated")
 EMAIL_CONFIDENCE = {
-    "mailto": 0.95, "jsonld": 0.95, "microdata": 0.9, "cfemail": 0.9,
+    "mailto": 0.95, "jsonld": 0.95, "microdata": 0.9, "cfemail": 0.9, "encoded": 0.9,
     "text": 0.85, "entity": 0.8, "obfuscated": 0.7,
 }
 PHONE_METHODS = ("tel", "jsonld", "text")
 PHONE_CONFIDENCE = {"tel": 0.95, "jsonld": 0.95, "text": 0.7}
 PERSON_METHODS = ("jsonld", "vcard", "microdata", "team_pattern")
+# where a social link was found; the first group marks the site's own profiles
+SOCIAL_STRONG_PLACES = ("jsonld", "microdata", "header", "footer", "nav", "social", "contact", "aside")
 _DEFAULT_MAX_TEXT_CHARS = 2_000_000
 
 
@@ -99,6 +116,8 @@ class FoundEmail:
 
 @dataclass(frozen=True)
 class FoundPhone:
+    """A phone or fax number (``ExtractionResult.phones`` / ``.faxes``)."""
+
     raw: str  # as written (or the tel: target)
     e164: str
     number_type: str  # mobile | fixed_line | fixed_line_or_mobile | toll_free | voip | …
@@ -112,10 +131,11 @@ class FoundPhone:
 
 @dataclass(frozen=True)
 class FoundSocial:
-    network: str  # linkedin | facebook | instagram | x | youtube | tiktok | whatsapp
+    network: str  # one of extract_social.NETWORKS
     url: str  # canonical profile URL
     handle: str
     method: str  # link | jsonld | microdata
+    location: str = "body"  # jsonld | microdata | header | footer | nav | social | contact | aside | article | main | body
 
 
 @dataclass(frozen=True)
@@ -134,9 +154,14 @@ class ExtractionResult:
     phones: tuple[FoundPhone, ...] = ()
     socials: tuple[FoundSocial, ...] = ()
     people: tuple[FoundPerson, ...] = ()
+    faxes: tuple[FoundPhone, ...] = ()
+    # title, meta_description, h1, canonical_url, language, word_count, social_links
+    metadata: dict = field(default_factory=lambda: dict(EMPTY_METADATA, social_links=[]))
+    region: str | None = None  # the region national numbers were read with
+    region_source: str = ""  # known | cctld | structured_address | international_numbers | postal_address | language
 
     def __bool__(self) -> bool:
-        return bool(self.emails or self.phones or self.socials or self.people)
+        return bool(self.emails or self.phones or self.faxes or self.socials or self.people)
 
 
 # --- settings ----------------------------------------------------------------------
@@ -152,17 +177,28 @@ def _max_text_chars() -> int:
     return int(os.environ.get("CONTACTS_MAX_TEXT_CHARS") or _DEFAULT_MAX_TEXT_CHARS)
 
 
-# --- main --------------------------------------------------------------------------
+# --- accumulation ------------------------------------------------------------------
+
+def _keep_best(store: dict, key: str, found, methods: tuple[str, ...]):
+    old = store.get(key)
+    if old is None:
+        store[key] = found
+        return
+    best, other = (old, found) if methods.index(old.method) <= methods.index(found.method) else (found, old)
+    if best.name is None and other.name:
+        best = dataclasses.replace(best, name=other.name, title=best.title or other.title)
+    store[key] = best
+
 
 class _Acc:
     """Accumulates findings and keeps the strongest per key."""
 
-    def __init__(self, site_reg: str | None, tel_region: str | None, text_region: str | None):
+    def __init__(self, site_reg: str | None, region: str | None):
         self.site_reg = site_reg
-        self.tel_region = tel_region
-        self.text_region = text_region
+        self.region = region
         self.emails: dict[str, FoundEmail] = {}
         self.phones: dict[str, FoundPhone] = {}
+        self.faxes: dict[str, FoundPhone] = {}
         self.socials: dict[str, FoundSocial] = {}
 
     def email(self, value: str, method: str, name=None, title=None, written: str | None = None) -> str | None:
@@ -177,66 +213,146 @@ class _Acc:
             is_free_provider=is_free_provider_domain(domain),
             name=name, title=title, confidence=EMAIL_CONFIDENCE[method],
         )
-        old = self.emails.get(normalized)
-        if old is None:
-            self.emails[normalized] = found
-        else:
-            best, other = (
-                (old, found) if EMAIL_METHODS.index(old.method) <= EMAIL_METHODS.index(method) else (found, old)
-            )
-            if best.name is None and other.name:
-                best = dataclasses.replace(best, name=other.name, title=best.title or other.title)
-            self.emails[normalized] = best
+        _keep_best(self.emails, normalized, found, EMAIL_METHODS)
         return normalized
 
-    def phone(self, raw: str, method: str, number=None, name=None, title=None) -> str | None:
+    def number(self, raw: str, method: str, number=None, name=None, title=None, fax: bool = False) -> str | None:
         if number is None:
-            number = parse_structured(raw, self.tel_region)
+            number = parse_structured(raw, self.region)
             if number is None:
                 return None
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if raw.lower().startswith(("tel:", "callto:")):
+        if raw.lower().startswith(("tel:", "callto:", "fax:")):
             raw = unquote(raw.split(":", 1)[1]).strip()
         found = FoundPhone(
             raw=raw, e164=e164, number_type=number_type_name(number), method=method,
             certain=method != "text", region=phonenumbers.region_code_for_number(number),
             name=name, title=title, confidence=PHONE_CONFIDENCE[method],
         )
-        old = self.phones.get(e164)
-        if old is None:
-            self.phones[e164] = found
-        else:
-            best, other = (
-                (old, found) if PHONE_METHODS.index(old.method) <= PHONE_METHODS.index(method) else (found, old)
-            )
-            if best.name is None and other.name:
-                best = dataclasses.replace(best, name=other.name, title=best.title or other.title)
-            self.phones[e164] = best
+        _keep_best(self.faxes if fax else self.phones, e164, found, PHONE_METHODS)
         return e164
 
-    def social(self, url: str, method: str) -> None:
-        canon = canonical_social(url)
+    def social(self, url: str, method: str, location: str, rel_me: bool = False) -> str | None:
+        canon = canonical_social(url, rel_me=rel_me)
         if canon is None:
-            return
+            return None
         network, curl, handle = canon
-        self.socials.setdefault(curl, FoundSocial(network=network, url=curl, handle=handle, method=method))
+        old = self.socials.get(curl)
+        if old is None or (old.location not in SOCIAL_STRONG_PLACES and location in SOCIAL_STRONG_PLACES):
+            self.socials[curl] = FoundSocial(network=network, url=curl, handle=handle, method=method, location=location)
+        return curl
+
+    def settle(self) -> None:
+        """A number that certain markup calls a fax and only running text calls a phone is a fax."""
+        for e164, fax in self.faxes.items():
+            phone = self.phones.get(e164)
+            if phone is not None and phone.method == "text" and fax.method != "text":
+                del self.phones[e164]
 
 
-def extract_contacts(
+# --- where on the page -------------------------------------------------------------
+
+_THIRD_PARTY = re.compile(
+    r"twitter-tweet|twitter-timeline|instagram-media|tiktok-embed|fb-post|fb-comments|embed|"
+    r"author|byline|comment|advert|sponsor|\bads?\b|ad-|-ad\b|share|sharing|teilen",
+    re.IGNORECASE,
+)
+_PLACE_WORDS = (
+    ("footer", "footer"), ("header", "header"), ("masthead", "header"), ("topbar", "header"),
+    ("social", "social"), ("follow", "social"), ("contact", "contact"), ("kontakt", "contact"),
+    ("impressum", "contact"), ("sidebar", "aside"), ("navbar", "nav"), ("menu", "nav"),
+)
+_PLACE_TAGS = {"header": "header", "footer": "footer", "nav": "nav", "aside": "aside", "address": "contact",
+               "article": "article", "main": "main"}
+_PLACE_ROLES = {"banner": "header", "contentinfo": "footer", "navigation": "nav", "complementary": "aside"}
+
+
+def _location(el) -> str | None:
+    """Where a link sits (innermost landmark wins), or None inside a third party's block
+    (an embedded post, an author byline, comments, an advertisement, share buttons)."""
+    place = None
+    for depth, anc in enumerate(el.iterancestors()):
+        if depth > 40:
+            break
+        marks = f"{anc.get('class') or ''} {anc.get('id') or ''}"
+        if marks.strip() and _THIRD_PARTY.search(marks):
+            return None
+        if place is None:
+            place = _PLACE_TAGS.get(anc.tag) or _PLACE_ROLES.get((anc.get("role") or "").lower())
+            if place is None and marks.strip():
+                low = marks.lower()
+                place = next((p for word, p in _PLACE_WORDS if word in low), None)
+    return place or "body"
+
+
+def _text_before(el, limit: int = 40) -> str:
+    """The text just before an element in document order (its label), at most ``limit`` characters."""
+    parts: list[str] = []
+    size = 0
+    node = el
+    while size < limit:
+        prev = node.getprevious()
+        if prev is not None:
+            chunk = (text_of(prev) if isinstance(prev.tag, str) else "") + (prev.tail or "")
+            node = prev
+        else:
+            parent = node.getparent()
+            if parent is None:
+                break
+            chunk = parent.text or ""
+            node = parent
+        parts.append(chunk)
+        size += len(chunk)
+    label = "".join(reversed(parts))[-limit:]
+    m = _LAST_DIGIT.search(label)
+    return label[m.end():] if m else label
+
+
+_LAST_DIGIT = re.compile(r"\d(?=\D*$)")
+_FAX_MARK = re.compile(r"fax|t[ée]l[ée]copi", re.IGNORECASE)
+_PHONE_WORD = re.compile(r"\b(?:tel|phone|fon|mobil|handy)", re.IGNORECASE)
+
+
+def _is_fax_link(a, href: str) -> bool:
+    if href[:4].lower() == "fax:":
+        return True
+    attrs = " ".join(filter(None, (a.get("class"), a.get("title"), a.get("aria-label"), a.get("id"))))
+    if _FAX_MARK.search(attrs):
+        return True
+    inner = text_of(a)
+    if _FAX_MARK.search(inner) and not _PHONE_WORD.search(inner):
+        return True
+    for child in a.iter():  # an icon: <i class="fa fa-fax">
+        if child is not a and _FAX_MARK.search(child.get("class") or ""):
+            return True
+    prev = a.getprevious()
+    if prev is not None and isinstance(prev.tag, str) and _FAX_MARK.search(prev.get("class") or ""):
+        return True
+    return fax_label(_text_before(a))
+
+
+_URL_IN_ATTR = re.compile(r"""(?:https?:)?//[^\s'"<>()]+""")
+_SOCIAL_ATTR_XPATH = "//*[@onclick or @data-href or @data-url or @data-link]"
+
+
+# --- main --------------------------------------------------------------------------
+
+def extract_page(
     html: str | bytes,
     *,
-    page_url: str,
+    url: str,
     site_domain: str | None = None,
-    default_region: str | None = None,
+    region: str | None = None,
     max_text_chars: int | None = None,
 ) -> ExtractionResult:
-    """Every email, phone number, social profile and person marked up on one page.
+    """Every email, phone, fax, social profile and person on one page, and its metadata.
 
+    ``url`` is the page's final URL (relative links resolve against it);
     ``site_domain`` decides ``on_domain`` (defaults to the page's host);
-    ``default_region`` (ISO 3166 alpha-2) is used to read national phone
-    numbers. Without it the region comes from the site's ccTLD (``.de`` → DE);
-    with neither, only international (+…) numbers in text count, and
-    ``tel:`` / structured numbers may also use the region of ``<html lang="de-DE">``.
+    ``region`` (ISO 3166 alpha-2, e.g. the business's country) reads national
+    numbers. Without it the region is inferred from the page: ccTLD, structured
+    address, the country codes of its international numbers, a postal address,
+    ``lang`` (``result.region_source`` says which).
     """
     text_src = decode(html) if isinstance(html, (bytes, bytearray)) else html
     max_chars = max_text_chars if max_text_chars is not None else _max_text_chars()
@@ -244,22 +360,33 @@ def extract_contacts(
     if root is None:
         return ExtractionResult()
 
-    host = (urlsplit(page_url).hostname or "") if page_url else ""
+    host = (urlsplit(url).hostname or "") if url else ""
     site_host = (site_domain or host or "").lower()
     if "://" in site_host:
         site_host = urlsplit(site_host).hostname or ""
     site_reg = registrable_domain(site_host)
-    region = (default_region or "").upper() or region_from_host(site_host) or region_from_host(host) or None
-    tel_region = region or region_from_lang(root.get("lang"))
-    acc = _Acc(site_reg, tel_region, region)
+    base = base_url(root, url) if url else ""
+    metadata = page_metadata(root, url, base)
 
-    # 1. structured data (names and titles come from here)
+    # 1. structured data (names and titles come from here); each only where its markup is present
     structured = Structured()
     unparsed: list[str] = []
-    jsonld(root, structured, unparsed)
-    microdata(root, structured)
-    vcards(root, structured)
+    if "ld+json" in text_src:
+        jsonld(root, structured, unparsed)
+    if "itemprop" in text_src:
+        microdata(root, structured)
+    if "vcard" in text_src or "h-card" in text_src:
+        vcards(root, structured)
     team_members(root, structured)
+
+    # 2. the region national numbers are read with (needs the text: taken before step 4 strips the tree)
+    lang = root.get("lang")
+    region_text = "" if region or region_from_host(site_host) else normalize_text(_bounded(text_of(root)))
+    inferred, region_source = infer_region(
+        known=region, hosts=(site_host, host), structured_countries=structured.countries,
+        text=region_text, lang=lang,
+    )
+    acc = _Acc(site_reg, inferred)
 
     person_email: dict[str, str] = {}
     person_phone: dict[str, str] = {}
@@ -273,39 +400,74 @@ def extract_contacts(
         if normalized and name:
             person_email.setdefault(name, normalized)
     for raw, method, name, title in structured.phones:
-        e164 = acc.phone(raw, "tel" if raw.lower().startswith("tel:") else "jsonld", name=name, title=title)
+        e164 = acc.number(raw, "tel" if raw.lower().startswith("tel:") else "jsonld", name=name, title=title)
         if e164 and name:
             person_phone.setdefault(name, e164)
-    for url, method in structured.socials:
-        acc.social(url, "jsonld" if method == "jsonld" else "microdata")
+    for raw, method in structured.faxes:
+        acc.number(raw, "tel" if raw.lower().startswith("tel:") else "jsonld", fax=True)
+    for link, method in structured.socials:
+        acc.social(link, "jsonld" if method == "jsonld" else "microdata", "jsonld" if method == "jsonld" else "microdata")
     for blob in unparsed:  # JSON-LD that does not parse: still read its addresses
         for value in iter_text_emails(blob):
             acc.email(value, "jsonld")
 
-    # 2. links
+    # 3. links and encoded addresses
+    social_links: list[str] = []
     for a in root.iter("a", "area", "link"):
         href = (a.get("href") or "").strip()
         if not href:
             continue
         low = href[:12].lower()
-        if low.startswith("mailto:"):
+        if low.startswith("mailto"):
             for value in mailto_addresses(href):
                 acc.email(value, "mailto")
-        elif low.startswith(("tel:", "callto:")):
-            acc.phone(href, "tel")
+        elif low.startswith(("tel:", "callto:", "fax:")):
+            _tel_link(acc, a, href)
         elif "/cdn-cgi/l/email-protection" in href:
             decoded = decode_cfemail(href.rsplit("#", 1)[-1]) if "#" in href else None
             if decoded:
                 acc.email(decoded, "cfemail")
-        elif low.startswith(("http", "//", "whatsapp:")):
-            acc.social(href, "link")
-    for el in root.xpath("//*[@data-cfemail]"):
-        decoded = decode_cfemail(el.get("data-cfemail") or "")
-        if decoded:
-            acc.email(decoded, "cfemail")
+        elif low.startswith(("http", "//", "whatsapp:")) or (a.tag == "a" and "/" in href and ":" not in low):
+            place = _location(a)
+            if place is None:
+                continue
+            absolute = urljoin(base, href) if base and not low.startswith(("http", "whatsapp:")) else href
+            curl = acc.social(absolute, "link", place, rel_me="me" in (a.get("rel") or "").lower().split())
+            if curl and a.tag == "a" and curl not in social_links and len(social_links) < 50:
+                social_links.append(curl)
+    if "data-cfemail" in text_src:
+        for el in root.xpath("//*[@data-cfemail]"):
+            decoded = decode_cfemail(el.get("data-cfemail") or "")
+            if decoded:
+                acc.email(decoded, "cfemail")
+    if "UnCryptMailto" in text_src:
+        for value in iter_typo3(text_src):
+            acc.email(value, "encoded")
+    if "data-mailto-token" in text_src:
+        for el in root.xpath("//*[@data-mailto-token]"):
+            vector = el.get("data-mailto-vector") or ""
+            decoded = decode_typo3(el.get("data-mailto-token") or "",
+                                   int(vector) if vector.lstrip("-").isdigit() else None)
+            for value in mailto_addresses(decoded) if decoded else ():
+                acc.email(value, "encoded")
+    if "addy" in text_src:
+        for script in root.iter("script"):
+            if script.text and "addy" in script.text:
+                for value in iter_joomla_cloak(script.text):
+                    acc.email(value, "encoded")
+    if "onclick" in text_src or "data-href" in text_src or "data-url" in text_src or "data-link" in text_src:
+        for el in root.xpath(_SOCIAL_ATTR_XPATH):
+            place = _location(el)
+            if place is None:
+                continue
+            for attr in ("onclick", "data-href", "data-url", "data-link"):
+                for m in _URL_IN_ATTR.finditer(el.get(attr) or ""):
+                    acc.social(m.group(0), "link", place)
 
-    # 3. visible text
-    text = collect_text(root, max_chars)
+    # 4. visible text (strips the tree: nothing reads it after this)
+    text = visible_text(root, max_chars, keep_noscript="noscript" in text_src and noscript_unclosed(text_src))
+    metadata["word_count"] = word_count(text)
+    metadata["social_links"] = social_links
     if "@" in text:
         for value in iter_text_emails(text):
             if clean_email(value) is None:
@@ -316,13 +478,59 @@ def extract_contacts(
             acc.email(value, method)
     for value, written in iter_obfuscated(text, site_reg):
         acc.email(value, "obfuscated", written=written)
-    for ch in _SPACES:
-        if ch in text:
-            text = text.replace(ch, " ")
-    for raw, number in iter_text_phones(text, region):
-        acc.phone(raw, "text", number=number)
+    for raw, number, kind in iter_text_phones(normalize_text(text), inferred):
+        acc.number(raw, "text", number=number, fax=kind == "fax")
+    acc.settle()
 
-    # 4. people
+    return ExtractionResult(
+        emails=tuple(acc.emails.values()),
+        phones=tuple(acc.phones.values()),
+        faxes=tuple(acc.faxes.values()),
+        socials=_own_socials(acc.socials.values()),
+        people=_people(structured, person_email, person_phone),
+        metadata=metadata,
+        region=inferred,
+        region_source=region_source,
+    )
+
+
+_DIGIT_RUN = re.compile(r"\d")
+_REGION_TEXT_CHARS = 60_000
+
+
+def _bounded(text: str) -> str:
+    """Head and tail of the text (addresses sit in headers and footers): region clues, bounded cost."""
+    if len(text) <= 2 * _REGION_TEXT_CHARS:
+        return text
+    return text[:_REGION_TEXT_CHARS] + "\n" + text[-_REGION_TEXT_CHARS:]
+
+
+def _tel_link(acc: _Acc, a, href: str) -> None:
+    """One number per tel: link: the visible number when it is valid and differs from the target
+    (an extra digit, another extension), else the target; a fax when the link says so."""
+    fax = _is_fax_link(a, href)
+    visible = normalize_text(text_of(a)).strip()
+    if len(_DIGIT_RUN.findall(visible)) >= 6:
+        shown = parse_structured(visible, acc.region)
+        target = parse_structured(href, acc.region)
+        if shown is not None and (target is None or shown.national_number != target.national_number):
+            acc.number(visible, "tel", number=shown, fax=fax)
+            return
+    acc.number(href, "tel", fax=fax)
+
+
+def _own_socials(found) -> tuple[FoundSocial, ...]:
+    """The business's profiles: where the page has profiles in its header, footer, contact block
+    or structured data, links in the article body are someone else's (an article's subject)."""
+    found = list(found)
+    strong = {s.network for s in found if s.location in SOCIAL_STRONG_PLACES}
+    if not strong:
+        return tuple(found)
+    return tuple(s for s in found if s.location in SOCIAL_STRONG_PLACES or
+                 (s.location not in ("article",) and s.network not in strong))
+
+
+def _people(structured: Structured, person_email: dict, person_phone: dict) -> tuple[FoundPerson, ...]:
     people: dict[str, FoundPerson] = {}
     for name, title, email, phone, method, conf in structured.people:
         email_n = person_email.get(name) if email else None
@@ -341,13 +549,17 @@ def extract_contacts(
             people[key] = dataclasses.replace(
                 old, title=old.title or title, email=old.email or email_n, phone=old.phone or phone_n
             )
-
-    return ExtractionResult(
-        emails=tuple(acc.emails.values()),
-        phones=tuple(acc.phones.values()),
-        socials=tuple(acc.socials.values()),
-        people=tuple(people.values()),
-    )
+    return tuple(people.values())
 
 
-_SPACES = ("\xa0", "\u202f", "\u2007", "\u2009")
+def extract_contacts(
+    html: str | bytes,
+    *,
+    page_url: str,
+    site_domain: str | None = None,
+    default_region: str | None = None,
+    max_text_chars: int | None = None,
+) -> ExtractionResult:
+    """``extract_page`` under its older name and argument names."""
+    return extract_page(html, url=page_url, site_domain=site_domain, region=default_region,
+                        max_text_chars=max_text_chars)

@@ -3,6 +3,7 @@ obfuscations, Cloudflare decoding, mailto: parsing."""
 from __future__ import annotations
 
 import functools
+import html as _html
 import re
 from urllib.parse import parse_qs, unquote
 
@@ -37,7 +38,15 @@ _PLACEHOLDER_LOCALS = frozenset(
     vorname.nachname vorname nachname max.mustermann maxmustermann mustermann erika.mustermann
     john.doe jane.doe johndoe janedoe prenom.nom nome.cognome nombre.apellido
     voornaam.achternaam someone somebody anybody xxx xxxx xyz abc test tester
-    email e-mail emailaddress email.address mail name""".split()
+    email e-mail emailaddress email.address mail name
+    nom.prenom prenom nom prénom.nom nombre apellido nombre.apellidos nome cognome nome.sobrenome
+    voornaam achternaam fornamn.efternamn fornamn efternamn fornavn.etternavn fornavn.efternavn
+    etunimi.sukunimi imie.nazwisko jmeno.prijmeni meno.priezvisko ime.prezime vardas.pavarde
+    ad.soyad adiniz.soyadiniz nev keresztnev.vezeteknev vezeteknev.keresztnev
+    max.muster hans.muster erika.musterfrau musterfrau jean.dupont jean.dupond juan.perez
+    juan.pérez mario.rossi jan.kowalski jan.novak jan.jansen sven.svensson ola.nordmann
+    matti.meikalainen vorname_nachname vorname-nachname firstname_lastname firstname-lastname
+    prenom_nom nombre_apellido nome_cognome first.lastname f.lastname initial.lastname""".split()
 )
 # local parts that are only placeholders when the domain is a generic word too
 _WEAK_PLACEHOLDER_LOCALS = frozenset({"email", "e-mail", "mail", "name", "test", "xxx", "abc", "user", "me"})
@@ -97,10 +106,14 @@ def decode_cfemail(hexstr: str) -> str | None:
         return None
 
 
+_MAILTO_PREFIX = re.compile(r"^(?:\s*mailto\s*:\s*)+", re.IGNORECASE)
+
+
 def mailto_addresses(href: str) -> list[str]:
-    rest = href.split(":", 1)[1]
+    """Recipients of a mailto: link ("mailto:mailto: x@y" and spaces after the colon included)."""
+    rest = _MAILTO_PREFIX.sub("", unquote(href[:7]) + href[7:] if href[:7].lower() != "mailto:" else href)
     path, _, query = rest.partition("?")
-    out = [a for a in re.split(r"[,;]", unquote(path)) if a.strip()]
+    out = [_MAILTO_PREFIX.sub("", a) for a in re.split(r"[,;]", unquote(path)) if a.strip()]
     for key, values in parse_qs(query).items():
         if key.lower() in ("to", "cc", "bcc"):
             for v in values:
@@ -128,8 +141,15 @@ def iter_text_emails(text: str):
         i = find("@", i + 1)
 
 
-_AT = r"(?:[\[\(\{<]\s*(?:at|@|ät|arroba|chiocciola)\s*[\]\)\}>]|(?<=\s)(?:AT|at|@|arroba|chiocciola)(?=\s))"
-_DOT = r"(?:\s*[\[\(\{<]\s*(?:dot|punkt|point|punto|\.)\s*[\]\)\}>]\s*|\s+(?:DOT|dot|Punkt|punkt|punto|point|\.)\s+|\.)"
+_AT = (
+    r"(?:[\[\(\{<]\s*(?:at|ad|@|ät|a|arroba|chiocciola|klammeraffe|snabel-a|apenstaartje)\s*[\]\)\}>]"
+    r"|#(?:at|@)#|\*(?:at|@)\*|_(?:at|@)_|/(?:at|@)/"
+    r"|(?<=\s)(?:AT|at|@|arroba|chiocciola)(?=\s))"
+)
+_DOT = (
+    r"(?:\s*[\[\(\{<]\s*(?:dot|punkt|point|punto|pt|\.)\s*[\]\)\}>]\s*|#(?:dot|punkt)#|\*(?:dot|punkt)\*"
+    r"|\s+(?:DOT|dot|Punkt|punkt|punto|point|\.)\s+|\.)"
+)
 _OBF_MARK = re.compile(_AT)
 _OBF_DOMAIN = re.compile(
     rf"([A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?(?:{_DOT}[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?){{1,4}})"
@@ -139,11 +159,21 @@ _OBF_DOT_SPLIT = re.compile(_DOT)
 _SPACED_DOTS = re.compile(
     r"[A-Za-z0-9\-]+(?:\s+(?:DOT|dot|Punkt|punkt|punto|point|\.)\s+[A-Za-z0-9\-]+)+"
 )
-_BRACKETED = re.compile(r"[\[\(\{<]")
+_PLAIN_AT = frozenset({"AT", "at", "@", "arroba", "chiocciola"})
 
 
 def iter_obfuscated(text: str, site_reg: str | None):
-    """``(address, as written)`` for "[at]/(at)/AT … [dot]/DOT" obfuscations."""
+    """``(address, as written)`` for "[at]/(at)/[ad]/AT … [dot]/DOT" obfuscations (each distinct
+    line once: menus and footers repeat)."""
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        if line in seen or not _OBF_MARK.search(line):
+            continue
+        seen.add(line)
+        yield from _obfuscated_in(line, site_reg)
+
+
+def _obfuscated_in(text: str, site_reg: str | None):
     for m in _OBF_MARK.finditer(text):
         marker = m.group(0)
         seg_start = max(0, m.start() - 70)
@@ -161,7 +191,7 @@ def iter_obfuscated(text: str, site_reg: str | None):
             continue
         domain_src = dm.group(1)
         domain = ".".join(_OBF_DOT_SPLIT.split(domain_src))
-        bracketed = bool(_BRACKETED.search(marker))
+        bracketed = marker.strip() not in _PLAIN_AT  # [at], (at), #at#, _at_ … are deliberate
         if not bracketed:
             # "name AT domain DOT com", "name @ domain . com", "nombre arroba dominio punto es":
             # only when clearly an address — every dot is spelled out or spaced, and
@@ -174,3 +204,60 @@ def iter_obfuscated(text: str, site_reg: str | None):
 
 
 ENTITY_AT = re.compile(r"&#0*64;|&#[xX]0*40;|&commat;")
+
+
+# --- CMS encoders ------------------------------------------------------------------
+
+_TYPO3_CALL = re.compile(r"""linkTo_UnCryptMailto\(\s*(?:&#0?39;|['"])([^'"&]+)(?:&#0?39;|['"])\s*(?:,\s*(-?\d+))?""")
+
+
+def _typo3_shift(code: int, start: int, end: int, offset: int) -> int:
+    if start <= code <= end:
+        return start + (code - start + offset) % (end - start + 1)
+    return code
+
+
+def decode_typo3(encoded: str, vector: int | None = None) -> str | None:
+    """TYPO3's spam protection: a Caesar shift of "mailto:…" over three character ranges
+    (``linkTo_UnCryptMailto('nbjmup+…')`` and ``data-mailto-token`` / ``data-mailto-vector``).
+    Without the vector every shift is tried and the one that yields ``mailto:`` wins."""
+    offsets = [-vector] if vector is not None else range(-26, 27)
+    for offset in offsets:
+        out = "".join(
+            chr(_typo3_shift(_typo3_shift(_typo3_shift(ord(c), 0x2B, 0x3A, offset), 0x40, 0x5A, offset),
+                             0x61, 0x7A, offset))
+            for c in encoded
+        )
+        if out.lower().startswith("mailto:"):
+            return out
+    return None
+
+
+def iter_typo3(source: str):
+    """Every TYPO3-encrypted mailto in the raw page source (href or onclick)."""
+    for m in _TYPO3_CALL.finditer(source):
+        decoded = decode_typo3(m.group(1), int(m.group(2)) if m.group(2) else None)
+        if decoded is None and m.group(2):
+            decoded = decode_typo3(m.group(1))
+        if decoded:
+            yield from mailto_addresses(decoded)
+
+
+_JOOMLA_ASSIGN = re.compile(r"addy[\w]*\s*=\s*([^;]+);")
+_JS_STRING = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def iter_joomla_cloak(script: str):
+    """Joomla's email cloak: the address built by string concatenation in a script
+    (``var addy123 = 'info' + '&#64;'; addy123 = addy123 + 'example' + '&#46;' + 'com';``)."""
+    parts: list[str] = []
+    for m in _JOOMLA_ASSIGN.finditer(_html.unescape(script)):
+        expr = m.group(1)
+        if "+" not in expr and not _JS_STRING.search(expr):
+            continue
+        for lit in _JS_STRING.finditer(expr):
+            parts.append(lit.group(1) if lit.group(1) is not None else lit.group(2))
+        text = "".join(parts)
+        if "@" in text and "." in text.rsplit("@", 1)[-1]:
+            yield text
+            parts = []

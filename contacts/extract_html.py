@@ -1,14 +1,25 @@
-"""HTML decoding and parsing for contacts.extract: charset detection, lxml, deep pages."""
+"""HTML decoding and parsing for contacts.extract: charset detection, a browser-like tree, visible text.
+
+The page is parsed once by lexbor (selectolax), an HTML5 parser that builds the
+tree a browser builds (an unclosed ``<noscript>``, stray ``</head>``, tables with
+text in odd places, comments inside scripts…), then handed to lxml as that tree's
+serialisation so the rest of the code keeps lxml's C-level iteration, XPath and
+text output. Measured on the benchmark pages: lexbor + lxml costs ~0.9 ms per
+50 KB page against ~0.4 ms for lxml alone, a small share of the extraction.
+"""
 from __future__ import annotations
 
 import re
 import threading
 from html.parser import HTMLParser
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from selectolax.lexbor import LexborHTMLParser
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]{1,40})""", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# control characters lxml refuses in text it is given (the visible-text pass writes newlines into the tree)
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 0x7F])  # never inside a UTF-8 sequence
 
 
 def decode(data: bytes) -> str:
@@ -36,22 +47,92 @@ _MAX_DEPTH = 1500  # libxml2 stops at 2048 levels even with huge_tree; deeper pa
 def _parser():
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:  # lxml parsers must not be shared between threads
-        parser = _LOCAL.parser = lxml_html.HTMLParser(encoding="utf-8", huge_tree=True)
+        # plain etree elements: lxml.html's per-element class lookup costs ~6% of an extraction
+        parser = _LOCAL.parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
     return parser
 
 
+def browser_html(text: str) -> str:
+    """The page as a browser's HTML5 parser builds it, serialised (lexbor)."""
+    return LexborHTMLParser(text).html or ""
+
+
 def parse(text: str):
+    """An lxml tree of the page as a browser sees it; None for an empty page."""
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         return None
+    try:
+        normalised = browser_html(text)
+    except UnicodeEncodeError:  # lone surrogates
+        normalised = browser_html(text.encode("utf-8", errors="replace").decode("utf-8"))
+    # a newline before every block tag: lxml's C-level text output then keeps blocks on their own lines
+    normalised = _BLOCK_BOUNDARY.sub("\n<", normalised)
+    data = normalised.encode("utf-8", errors="replace").translate(None, _CONTROL_BYTES)
+    if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE / U+FFFF
+        data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
     parser = _parser()
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser)
+        root = etree.fromstring(data, parser)
         if root is not None and any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
-            root = etree.fromstring(_flatten(text).encode("utf-8", errors="replace"), parser)
+            root = etree.fromstring(_flatten(data.decode("utf-8")).encode("utf-8"), parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     return root
+
+
+def text_of(el) -> str:
+    """All text below an element (lxml's C-level text output), without its tail."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+
+# --- visible text ------------------------------------------------------------------
+
+SKIP_TAGS = ("script", "style", "template", "svg", "head", "iframe", "object", "select", "math")
+_NOSCRIPT_OPEN = re.compile(r"<noscript\b", re.IGNORECASE)
+_NOSCRIPT_CLOSE = re.compile(r"</noscript\s*>", re.IGNORECASE)
+
+
+def noscript_unclosed(source: str) -> bool:
+    """An unclosed <noscript> (more opened than closed) holds the rest of the page in the tree:
+    then its text is the page's text and must not be skipped."""
+    return len(_NOSCRIPT_OPEN.findall(source)) > len(_NOSCRIPT_CLOSE.findall(source))
+BLOCK_TAGS = tuple(
+    "address article aside blockquote body br dd details dialog div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody "
+    "td tfoot th thead tr ul option button label title caption center a img input textarea noscript".split()
+)
+
+
+_BLOCK_BOUNDARY = re.compile(r"<(?=/?(?:%s)[\s/>])" % "|".join(BLOCK_TAGS), re.IGNORECASE)
+
+
+def visible_text(root, max_chars: int, *, keep_noscript: bool = False) -> str:
+    """Visible text of the page, blocks on their own lines (``parse`` put a newline before every
+    block tag) — DESTRUCTIVE: strips scripts, styles, <head>… from ``root``, so call it last.
+
+    The text comes from lxml's C-level text output. Longer text is cut to ``max_chars``: the
+    first three quarters and the last quarter of the budget are kept (footers of huge pages count).
+    """
+    etree.strip_elements(root, *SKIP_TAGS, *(() if keep_noscript else ("noscript",)), with_tail=False)
+    text = etree.tostring(root, method="text", encoding=str)
+    if len(text) > max_chars:
+        tail = max_chars // 4
+        text = text[: max_chars - tail] + "\n" + (text[-tail:] if tail else "")
+    return text
+
+
+_SKIP_XPATH = etree.XPath("|".join(f".//{t}" for t in (*SKIP_TAGS, "noscript")))
+
+
+def segment_text(el, max_chars: int) -> str:
+    """Visible text of a small subtree (team cards), blocks on their own lines; not destructive."""
+    text = text_of(el)
+    for skipped in _SKIP_XPATH(el):
+        inner = text_of(skipped)
+        if inner:
+            text = text.replace(inner, "", 1)
+    return text[:max_chars]
 
 
 class _Flattener(HTMLParser):

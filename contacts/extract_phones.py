@@ -91,7 +91,9 @@ _PHONE_LABEL = re.compile(
     r"m[óo]vil|cellulare|telefoon|mob|call|hotline|whatsapp)[\w.\- /]{0,14}:?\W*$",
     re.IGNORECASE,
 )
-_FAX = re.compile(r"fax", re.IGNORECASE)
+_FAX = re.compile(r"fax|t[ée]l[ée]copi|telecopia|faks|факс|φαξ|(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$", re.IGNORECASE)
+_FAX_F = re.compile(r"(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$")  # "T 030 … F 030 …": a capital F alone
+_FAX_WORD = re.compile(r"fax|t[ée]l[ée]copi|telecopia|faks|факс|φαξ", re.IGNORECASE)
 _TELEFAX = re.compile(r"tele-?fax", re.IGNORECASE)
 _AFTER_BAD = re.compile(r"^\s*(?:[€$£¥%]|eur\b|usd\b|chf\b|gbp\b|,-|,\d\d\b|kg\b|km\b|m²|qm\b|stk\b)", re.IGNORECASE)
 _DATE = re.compile(
@@ -146,13 +148,98 @@ def _vanity(line: str, region: str | None):
             yield raw.strip(), number
 
 
-def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phonenumbers.PhoneNumber]]:
-    """``(raw, number)`` for valid phone numbers written in visible text.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\xad\u200e\u200f"
+_ODD_SPACES = "\xa0\u202f\u2007\u2009\u2002\u2003\u2005\u2006\u2008\u200a\u3000\t"
+_ODD_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+_GLUED = re.compile(r"(\d)(?=[^\W\d_])")
+
+
+def normalize_text(text: str) -> str:
+    """Invisible characters out (zero-width, soft hyphen), exotic spaces and dashes to plain ones
+    (``in`` + ``replace`` per character: C-speed scans, most pages have few of them)."""
+    for chars, repl in ((_INVISIBLE, ""), (_ODD_SPACES, " "), (_ODD_DASHES, "-")):
+        for ch in chars:
+            if ch in text:
+                text = text.replace(ch, repl)
+    return text
+
+
+_LABEL_GLUED = re.compile(r"(?i)\b(tel|telefon|fon|phone|fax|telefax|mobil|handy)(\.?:?)(?=[+(\d])")
+
+
+def unglue(line: str) -> str:
+    """A number glued to the next word ("030 1234567Fax") or to its label ("Tel030 …") separated
+    from it (the matcher refuses numbers touching letters)."""
+    return _LABEL_GLUED.sub(r"\1\2 ", _GLUED.sub(r"\1 ", line))
+
+
+def fax_label(label: str) -> bool:
+    """True when the text just before a number says it is a fax (Fax, Telefax, "F:", Télécopie…)
+    and does not also say it is a phone ("Tel./Fax" is a phone)."""
+    if not _FAX_WORD.search(label) and not _FAX_F.search(label):
+        return False
+    return not _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
+
+
+# "0711 12345-20 oder -22": a second extension written as a suffix of the first number
+_EXT_SUFFIX = re.compile(r"^\s*(?:,|/|or|oder|od\.|und|and|ou|et|o|y|e|of|en)?\s*-\s*(\d{1,4})(?!\d)", re.IGNORECASE)
+_TRAILING_EXT = re.compile(r"-\s*(\d{1,4})\s*$")
+# a phone label as a word of its own ("Tel.", "Telefon:") — not "tel" inside "Bestellnummer"
+_LABEL_WORD = re.compile(
+    r"(?<![^\W\d_])(?:tel|telefon|phone|fon|handy|mobil|mobile|cell|t[ée]l[ée]phone|tel[ée]fono|m[óo]vil|"
+    r"cellulare|telefoon|hotline)\.?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_TRUNKLESS = re.compile(r"\(?\d[\d\s()./\-]{5,20}\d")
+
+
+def _extension_siblings(raw: str, after: str, region: str | None):
+    """Numbers written as "<number>-20 or -22": the one matched plus the one with the second extension."""
+    m = _TRAILING_EXT.search(raw)
+    if not m:
+        return
+    s = _EXT_SUFFIX.match(after)
+    if not s:
+        return
+    other = raw[: m.start(1)] + s.group(1)
+    try:
+        number = phonenumbers.parse(other, region)
+    except NumberParseException:
+        return
+    if phonenumbers.is_valid_number(number):
+        yield other, number
+
+
+def _trunkless(line: str, region: str | None, found_spans: list[tuple[int, int]]):
+    """Labelled national numbers written without their trunk prefix ("Tel. 30 1234567" in DE):
+    the matcher wants the prefix, a plain parse does not. Only right after a phone/fax label."""
+    if region is None:
+        return
+    for m in _TRUNKLESS.finditer(line):
+        if any(s < m.end() and m.start() < e for s, e in found_spans):
+            continue
+        before = line[max(0, m.start() - 20):m.start()]
+        if not (_LABEL_WORD.search(before) or fax_label(before)) or _BAD_CONTEXT.search(before):
+            continue
+        raw = m.group(0).strip()
+        if raw.startswith("0") or len(re.sub(r"\D", "", raw)) < 6:
+            continue  # with a trunk prefix the matcher already decided
+        try:
+            number = phonenumbers.parse(raw, region)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            yield raw, number, m.start(), m.end()
+
+
+def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phonenumbers.PhoneNumber, str]]:
+    """``(raw, number, kind)`` for valid phone numbers written in visible text; kind is
+    ``phone`` or ``fax`` (labelled Fax, Telefax, "F:" …).
 
     Lines without six digits in a row (allowing separators) are skipped before
     the (comparatively slow) matcher runs. Matches that are dates, times,
-    prices, parts of longer digit runs, or labelled as IBAN/VAT/order/fax
-    numbers are dropped.
+    prices, parts of longer digit runs, or labelled as IBAN/VAT/order
+    numbers are dropped. ``text`` should have gone through :func:`normalize_text`.
     """
     seen: set[str] = set()
     for line in text.split("\n"):
@@ -161,10 +248,14 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
             continue
         seen.add(line)
         if "8" in line and (region in _NANP or "1" in line):
-            yield from _vanity(line, region)
+            for raw, number in _vanity(line, region):
+                yield raw, number, "phone"
         if not _HINT.search(line):
             continue
+        line = unglue(line)
+        spans: list[tuple[int, int]] = []
         for match, start, end in _matches(line, region):
+            spans.append((start, end))
             raw = match.raw_string
             if _DATE.search(raw) or _TIME.search(raw):
                 continue
@@ -172,16 +263,24 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
             m = _LAST_DIGIT.search(before)
             label = before[m.end():] if m else before
             phone_label = _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
-            if _FAX.search(label) and not phone_label:
-                continue  # a fax line is not a contact phone
-            if not phone_label and _BAD_CONTEXT.search(label):
+            kind = "fax" if fax_label(label) else "phone"
+            if kind == "phone" and not phone_label and _BAD_CONTEXT.search(label):
                 continue
-            # glued to a longer digit/letter run (IBAN, tracking ids, "DE89 3704 …")
-            if before[-1:].isalnum() or (len(before) >= 2 and before[-1] in " -./" and before[-2].isdigit()):
+            # glued to a longer digit/letter run (IBAN, tracking ids, "DE89 3704 …"); a label glued
+            # to the number ("Telefon030 …") is fine
+            if before[-1:].isdigit() or (before[-1:].isalpha() and not (phone_label or kind == "fax")):
+                continue
+            if len(before) >= 2 and before[-1] in " -./" and before[-2].isdigit():
                 continue
             after = line[end:end + 12]
-            if after[:1].isalnum() or (len(after) >= 2 and after[0] in " -./" and after[1].isdigit()):
-                continue
+            if after[:1].isdigit() or (len(after) >= 2 and after[0] in " -./" and after[1].isdigit()):
+                if not _EXT_SUFFIX.match(after):
+                    continue
             if _AFTER_BAD.match(after):
                 continue
-            yield raw.strip(), match.number
+            yield raw.strip(), match.number, kind
+            for other, number in _extension_siblings(raw.strip(), line[end:end + 20], region):
+                yield other, number, kind
+        for raw, number, start, _end in _trunkless(line, region, spans):
+            before = line[max(0, start - 40):start]
+            yield raw, number, "fax" if fax_label(before) else "phone"

@@ -12,54 +12,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-# --- visible text ------------------------------------------------------------------
-
-SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "select"})
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote body br dd details dialog div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary table tbody "
-    "td tfoot th thead tr ul option button label title caption center a img input textarea".split()
-)
-
-
-def collect_text(root, max_chars: int) -> str:
-    """Visible text of ``root`` in one iterative pass; blocks separated by newlines.
-
-    Longer text is cut to ``max_chars``: the first three quarters and the last
-    quarter of the budget are kept, so footers of huge pages are still scanned.
-    """
-    parts: list[str] = []
-    size = 0
-    skip = 0
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag
-        if not isinstance(tag, str):  # comment / processing instruction: only its tail
-            if event == "end" and skip == 0 and el.tail:
-                parts.append(el.tail)
-                size += len(el.tail)
-        elif event == "start":
-            if tag in SKIP_TAGS:
-                skip += 1
-            elif skip == 0:
-                if tag in BLOCK_TAGS:
-                    parts.append("\n")
-                if el.text:
-                    parts.append(el.text)
-                    size += len(el.text)
-        else:
-            if tag in SKIP_TAGS:
-                skip -= 1
-            elif skip == 0 and tag in BLOCK_TAGS:
-                parts.append("\n")
-            if skip == 0 and el.tail and el is not root:
-                parts.append(el.tail)
-                size += len(el.tail)
-    text = "".join(parts)
-    if len(text) > max_chars:
-        tail = max_chars // 4
-        text = text[: max_chars - tail] + "\n" + (text[-tail:] if tail else "")
-    return text
-
+from contacts.extract_html import segment_text, text_of
 
 _WS = re.compile(r"\s+")
 
@@ -88,7 +41,9 @@ class Structured:
 
     emails: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
     phones: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    faxes: list[tuple[str, str]] = field(default_factory=list)  # (value, method)
     socials: list[tuple[str, str]] = field(default_factory=list)
+    countries: list = field(default_factory=list)  # addressCountry values (region inference)
     # (name, title, email, phone, method, confidence)
     people: list[tuple[str, str | None, str | None, str | None, str, float]] = field(default_factory=list)
 
@@ -168,6 +123,12 @@ def jsonld(root, out: Structured, unparsed: list[str]) -> None:
             is_person = "person" in types
             emails = as_list(node.get("email"))
             phones = as_list(node.get("telephone"))
+            for fax in as_list(node.get("faxNumber")):
+                fax = clean(fax)
+                if fax:
+                    out.faxes.append((fax, "jsonld"))
+            if "addressCountry" in node:
+                out.countries.append(node.get("addressCountry"))
             same_as = [s for s in as_list(node.get("sameAs")) if isinstance(s, str)]
             url = node.get("url")
             if isinstance(url, str):
@@ -195,10 +156,10 @@ def _itemprop_value(el) -> str:
     if tag in ("img", "audio", "video", "source", "embed", "iframe"):
         return el.get("src") or ""
     if tag == "time":
-        return el.get("datetime") or el.text_content()
+        return el.get("datetime") or text_of(el)
     if tag in ("data", "meter"):
         return el.get("value") or ""
-    return el.text_content()[:500]
+    return text_of(el)[:500]
 
 
 def microdata(root, out: Structured) -> None:
@@ -226,6 +187,8 @@ def microdata(root, out: Structured) -> None:
         title = clean(props.get("jobTitle")) if is_person else None
         emails = [e.split(":", 1)[1] if e.lower().startswith("mailto:") else e for e in props.get("email", [])]
         same_as = props.get("sameAs", []) + props.get("url", [])
+        out.faxes.extend((f, "jsonld") for f in (clean(x) for x in props.get("faxNumber", [])) if f)
+        out.countries.extend(props.get("addressCountry", []))
         out.add_entity("microdata", 0.9, is_person, name, title, emails, props.get("telephone", []), same_as)
 
 
@@ -242,12 +205,13 @@ _ORG_XPATH = etree.XPath(f".//*[{_has_class(('org', 'p-org'))}]")
 _EMAIL_XPATH = etree.XPath(f".//*[{_has_class(('email', 'u-email'))}]")
 _TEL_XPATH = etree.XPath(f".//*[{_has_class(('tel', 'p-tel'))}]")
 _VALUE_XPATH = etree.XPath(f".//*[{_has_class(('value',))}]")
+_TYPE_XPATH = etree.XPath(f".//*[{_has_class(('type',))}]")
 _TEL_PREFIX = re.compile(r"^[^+\d(]*")
 
 
 def _first_text(nodes) -> str | None:
     for node in nodes:
-        text = clean(node.text_content())
+        text = clean(text_of(node))
         if text:
             return text
     return None
@@ -264,15 +228,20 @@ def vcards(root, out: Structured) -> None:
         emails, phones = [], []
         for el in _EMAIL_XPATH(card):
             href = el.get("href") or ""
-            emails.append(href.split("?", 1)[0] if href.lower().startswith("mailto:") else el.text_content())
+            emails.append(href.split("?", 1)[0] if href.lower().startswith("mailto:") else text_of(el))
         for el in _TEL_XPATH(card):
+            # <span class="tel"><span class="type">fax</span> <span class="value">…</span></span>
+            is_fax = any("fax" in text_of(t).lower() for t in _TYPE_XPATH(el))
             href = el.get("href") or ""
             if href.lower().startswith("tel:"):
-                phones.append(href)
-                continue
-            value = _VALUE_XPATH(el)
-            text = value[0].text_content() if value else el.text_content()
-            phones.append(_TEL_PREFIX.sub("", text.strip()))
+                value_text = href
+            else:
+                value = _VALUE_XPATH(el)
+                value_text = _TEL_PREFIX.sub("", text_of(value[0] if value else el).strip())
+            if is_fax:
+                out.faxes.append((value_text, "vcard"))
+            else:
+                phones.append(value_text)
         out.add_entity("vcard", 0.9, is_person, name if is_person else None, title, emails, phones, [])
 
 
@@ -319,10 +288,10 @@ _JOB_WORDS = re.compile(
     r"commercial|comercial|commerciale|amministrat|contable|comptable|boekhoud|vendedor|venditore)",
     re.IGNORECASE,
 )
-_HEADING_XPATH = etree.XPath(
-    "//h2|//h3|//h4|//h5|//h6|//strong|//b|//dt|"
-    f"//*[{_has_class(('name', 'team-name', 'member-name', 'person-name', 'staff-name'))}]"
-)
+_HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "dt"})
+_NAME_CLASSES = frozenset({"name", "team-name", "member-name", "person-name", "staff-name"})
+# contains(@class, 'name') is cheap; the exact class token is checked in Python
+_HEADING_XPATH = etree.XPath("//h2|//h3|//h4|//h5|//h6|//strong|//b|//dt|//*[contains(@class, 'name')]")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}")
 _SEGMENT_MAX_SIBLINGS = 6
 _SEGMENT_MAX_CHARS = 600
@@ -365,11 +334,18 @@ def _segment(h) -> list:
 
 def team_members(root, out: Structured) -> None:
     seen: set = set()
+    not_names: set[str] = set()  # headings repeat ("Our services" in every section): decide each text once
     for h in _HEADING_XPATH(root):
         if not isinstance(h.tag, str) or h in seen:
             continue
-        name = clean(h.text_content())
+        if h.tag not in _HEADING_TAGS and not _NAME_CLASSES.intersection((h.get("class") or "").split()):
+            continue
+        raw = text_of(h)
+        if raw in not_names or len(raw) > 200:
+            continue
+        name = clean(raw)
         if not name or not looks_like_name(name):
+            not_names.add(raw)
             continue
         seg = _segment(h)
         seen.update(seg)
@@ -378,13 +354,13 @@ def team_members(root, out: Structured) -> None:
         if head.tail and head.tail.strip():
             lines.append(head.tail)
         for el in seg[1:]:
-            lines.append(collect_text(el, _SEGMENT_MAX_CHARS))
+            lines.append(segment_text(el, _SEGMENT_MAX_CHARS))
             if el.tail:
                 lines.append(el.tail)
         text = "\n".join(lines)[:_SEGMENT_MAX_CHARS]
         # the head may hold the title itself: <div><h3>Name</h3><p>Title</p></div> climbed into node
         if head is not h:
-            text = collect_text(head, _SEGMENT_MAX_CHARS).replace(name, "", 1) + "\n" + text
+            text = segment_text(head, _SEGMENT_MAX_CHARS).replace(name, "", 1) + "\n" + text
         rows = [r.strip(" \t|,–-·•") for r in text.split("\n")]
         rows = [r for r in rows if r]
         emails, phones = [], []

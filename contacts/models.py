@@ -1,7 +1,7 @@
 """Models of the contacts app: WF8 (`contact_validation`, `brevo_sync`, `hubspot_sync`, `webhook_sync`).
 
 - `Contact`: one row per (domain, kind, normalised value): an email address
-  (lower-cased) or a phone number (E.164) found on a domain's pages. It carries
+  (lower-cased), a phone number or a fax number (E.164) found on a domain's pages. It carries
   four independent workflows, each with its own statuses, so a contact can be
   synced to several destinations and a failure in one retries only that one
   (original defect B-4).
@@ -27,6 +27,8 @@ WORKFLOWS = ("contact_validation", "brevo_sync", "hubspot_sync", "webhook_sync")
 class ContactKind(models.TextChoices):
     EMAIL = "email", "Email"
     PHONE = "phone", "Phone"
+    # Stored and exported, validated as a number, never synced: a fax is not a phone (issue #12).
+    FAX = "fax", "Fax"
 
 
 class ValidationResult(models.TextChoices):
@@ -53,6 +55,7 @@ class ExtractionMethod(models.TextChoices):
     JSONLD = "jsonld", "JSON-LD (schema.org)"
     MICRODATA = "microdata", "Microdata"
     CFEMAIL = "cfemail", "Cloudflare-protected email"
+    ENCODED = "encoded", "CMS email encoder (TYPO3, Joomla)"
     TEXT = "text", "Visible text"
     ENTITY = "entity", "HTML entities"
     OBFUSCATED = "obfuscated", "[at]/[dot] obfuscation"
@@ -180,6 +183,11 @@ class SocialLink(BaseModel):
     url = models.URLField(max_length=1000)
     handle = models.CharField(max_length=200, blank=True, default="")
     method = models.CharField(max_length=20, blank=True, default="")
+    location = models.CharField(
+        max_length=20, blank=True, default="",
+        help_text="Where on the page it was found: jsonld, microdata, header, footer, nav, social, contact, aside, "
+                  "article, main or body.",
+    )
     page = models.ForeignKey("pages.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              help_text="The page it was last found on.")
     first_seen = models.DateTimeField(null=True, blank=True)

@@ -26,7 +26,7 @@ from django.utils.module_loading import import_string
 from contacts import exports
 from contacts.crm import ContactPayload, split_name
 from contacts.crm.common import idempotency_key
-from contacts.extract import extract_contacts
+from contacts.extract import extract_page
 from contacts.models import (
     Contact,
     ContactKind,
@@ -88,11 +88,11 @@ def page_contacts_record(*, page, content) -> RecordResult:
     domain = page.domain
     businesses = _domain_businesses(domain)
     business = businesses[0] if len(businesses) == 1 else None
-    found = extract_contacts(
+    found = extract_page(
         content.html or "",
-        page_url=content.final_url or page.url,
+        url=content.final_url or page.url,
         site_domain=domain.domain,
-        default_region=_region(businesses),
+        region=_region(businesses),
     )
     now = content.fetched_at or timezone.now()
     result = RecordResult()
@@ -116,6 +116,14 @@ def page_contacts_record(*, page, content) -> RecordResult:
             "name": (phone.name or "")[:200], "title": (phone.title or "")[:200], "confidence": phone.confidence,
         }
         sources.append((*key, phone.method, phone.raw[:320]))
+    for fax in found.faxes:  # its own kind: stored and exported, never synced as a phone
+        key = (ContactKind.FAX.value, fax.e164)
+        wanted[key] = {
+            "value": fax.raw[:320], "is_role": False, "is_free_provider": False, "on_domain": False,
+            "certain": fax.certain, "number_type": fax.number_type or "",
+            "name": "", "title": "", "confidence": fax.confidence,
+        }
+        sources.append((*key, fax.method, fax.raw[:320]))
 
     with transaction.atomic():
         contacts = _upsert_contacts(domain, business, wanted, now, result)
@@ -237,9 +245,10 @@ def _upsert_socials(domain, business, page, socials, now) -> int:
         url = social.url[:1000]
         rows[url] = SocialLink(
             domain=domain, business=business, page=page, url=url, network=social.network,
-            handle=social.handle[:200], method=social.method, first_seen=now, last_seen=now,
+            handle=social.handle[:200], method=social.method, location=social.location, first_seen=now,
+            last_seen=now,
         )
-    update_fields = ["network", "handle", "method", "page", "last_seen"] + (["business"] if business is not None else [])
+    update_fields = ["network", "handle", "method", "location", "page", "last_seen"] + (["business"] if business is not None else [])
     SocialLink.objects.bulk_create(
         list(rows.values()), update_conflicts=True, unique_fields=["domain", "url"], update_fields=update_fields
     )
@@ -362,6 +371,9 @@ def suppression_reason(contact: Contact) -> str | None:
 
 
 def _blocked(contact: Contact, destination: str, suppressed: str | None) -> PermanentError | None:
+    if contact.kind == ContactKind.FAX:
+        return PermanentError(f"Not synced to {destination}: a fax number is not synced (it is not a phone)",
+                              error_class=ErrorClass.BLOCKED)
     if suppressed:
         return PermanentError(f"Not synced to {destination}: {suppressed}", error_class=ErrorClass.BLOCKED)
     if contact.validation_result == ValidationResult.INVALID:
@@ -698,6 +710,7 @@ def export_row(contact: Contact) -> dict:
         "kind": contact.kind,
         "email": contact.normalized if contact.kind == ContactKind.EMAIL else None,
         "phone": contact.normalized if contact.kind == ContactKind.PHONE else None,
+        "fax": contact.normalized if contact.kind == ContactKind.FAX else None,
         "full_name": contact.name or None,
         "first_name": first,
         "last_name": last,

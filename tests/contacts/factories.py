@@ -41,6 +41,9 @@ class ContactFactory(factory.django.DjangoModelFactory):
         "phone": factory.Trait(kind="phone", value=factory.Sequence(lambda n: f"+4930{1000000 + n}"),
                                normalized=factory.LazyAttribute(lambda o: o.value), on_domain=False,
                                number_type="fixed_line"),
+        "fax": factory.Trait(kind="fax", value=factory.Sequence(lambda n: f"+4930{2000000 + n}"),
+                             normalized=factory.LazyAttribute(lambda o: o.value), on_domain=False,
+                             number_type="fixed_line"),
     })
 
 

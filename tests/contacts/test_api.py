@@ -93,6 +93,17 @@ def test_export_xlsx_opens(api_client):
                                                key=str)
 
 
+def test_export_has_faxes_in_their_own_column(api_client):
+    ContactFactory(phone=True, value="+493012345678")
+    ContactFactory(fax=True, value="+493012345679")
+    response = api_client.get("/api/v3/contacts/export/?format=csv&columns=kind,phone,fax")
+    assert response.status_code == 200, response.content
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["Kind", "Phone (E.164)", "Fax (E.164)"]
+    assert sorted(rows[1:]) == [["fax", "", "+493012345679"], ["phone", "+493012345678", ""]]
+    assert api_client.get("/api/v3/contacts/?kind=fax").json()["count"] == 1
+
+
 def test_export_bad_columns_is_a_400_listing_the_allowed_ones(api_client):
     response = api_client.get("/api/v3/contacts/export/?columns=email,shoe_size")
     assert response.status_code == 400

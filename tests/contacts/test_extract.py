@@ -346,8 +346,15 @@ def test_person_from_several_markups_is_merged():
 
 
 def test_no_region_only_international_text_numbers():
-    r = run("<p>030 2345678 and +49 30 2345679</p>", url="https://site.com/")
-    assert phones(r) == {"+49302345679"}
+    # an English page on a .com with no other clue: national numbers cannot be read
+    r = run("<p>030 2345678 and +1 212 736 3100</p>", url="https://site.com/", lang="en")
+    assert phones(r) == {"+12127363100"}
+
+
+def test_region_inferred_from_the_other_numbers_country_code():
+    r = run("<p>030 2345678 and +49 30 2345679</p>", url="https://site.com/", lang="en")
+    assert phones(r) == {"+49302345678", "+49302345679"}
+    assert r.region == "DE" and r.region_source == "international_numbers"
 
 
 def test_region_from_cctld():
@@ -358,15 +365,18 @@ def test_region_from_cctld():
 
 
 def test_generic_cctlds_do_not_set_a_region():
-    assert phones(run("<p>Tel 030 2345678</p>", url="https://startup.io/")) == set()
-    assert phones(run("<p>Tel 030 2345678</p>", url="https://coldbrew.co/")) == set()
+    assert phones(run("<p>Tel 030 2345678</p>", url="https://startup.io/", lang="en")) == set()
+    assert phones(run("<p>Tel 030 2345678</p>", url="https://coldbrew.co/", lang="en")) == set()
     assert phones(run("<p>Tel (212) 736-3100</p>", url="https://coldbrew.co/", region="US")) == {"+12127363100"}
 
 
 def test_tel_link_without_plus_uses_lang_region_when_no_region():
     r = run('<a href="tel:030%202345678">call</a>', url="https://site.com/", lang="de-DE")
     assert phones(r) == {"+49302345678"}
+    # a language spoken in one numbering plan counts too (de → DE); English does not
     r = run('<a href="tel:030%202345678">call</a>', url="https://site.com/", lang="de")
+    assert phones(r) == {"+49302345678"} and r.region_source == "language"
+    r = run('<a href="tel:030%202345678">call</a>', url="https://site.com/", lang="en")
     assert phones(r) == set()
 
 

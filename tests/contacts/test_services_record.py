@@ -55,6 +55,24 @@ def test_contacts_with_provenance_and_socials():
         ("facebook", "https://facebook.com/baeckereihuber")]
 
 
+def test_fax_numbers_are_stored_as_their_own_kind_and_socials_with_where_they_were_found():
+    domain = DomainFactory(domain="kanzlei-berg.de")
+    page = PageFactory(domain=domain, url="https://kanzlei-berg.de/kontakt")
+    html = ('<html lang="de"><body><header><a href="https://www.xing.com/pages/kanzlei-berg">Xing</a></header>'
+            '<p>Telefon: <a href="tel:+49302345678">030 2345678</a></p>'
+            '<p>Fax: <a href="tel:+49302345679">030 2345679</a></p>'
+            '<footer><a href="https://www.facebook.com/kanzleiberg">Facebook</a></footer></body></html>')
+    page_contacts_record(page=page, content=_content(page, html))
+    kinds = dict(Contact.objects.filter(domain=domain).values_list("normalized", "kind"))
+    assert kinds == {"+49302345678": "phone", "+49302345679": "fax"}
+    fax = Contact.objects.get(domain=domain, kind="fax")
+    assert fax.sources.get().method == "tel" and fax.certain
+    assert set(SocialLink.objects.filter(domain=domain).values_list("url", "network", "location")) == {
+        ("https://xing.com/pages/kanzlei-berg", "xing", "header"),
+        ("https://facebook.com/kanzleiberg", "facebook", "footer"),
+    }
+
+
 def test_same_contact_on_two_pages_is_one_contact_with_two_sources():
     domain = DomainFactory(domain="baeckerei-huber.de")
     contact_page = PageFactory(domain=domain, url="https://baeckerei-huber.de/kontakt")

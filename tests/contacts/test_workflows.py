@@ -204,6 +204,17 @@ def test_a_phone_contact_is_skipped_with_the_reason_not_an_error(crm, name, vend
     assert len(stored) == 1, "only the email contact reached the CRM"
 
 
+@pytest.mark.parametrize("name", ["brevo_sync", "hubspot_sync", "webhook_sync"])
+def test_fax_contacts_are_never_synced(crm, name):
+    fax = ContactFactory(fax=True)
+    run(name, [fax])
+    assert getattr(fax, f"{name}_processing_status") == "Error"
+    assert getattr(fax, f"{name}_error_class") == "blocked"
+    assert "fax" in getattr(fax, f"{name}_processing_error")
+    state = crm.state()
+    assert not state["brevo"]["contacts"] and not state["hubspot"]["contacts"] and not state["webhooks"]["deliveries"]
+
+
 def test_webhook_signed_delivery_and_idempotent_redelivery(crm):
     contact = _person()
     run("webhook_sync", [contact])

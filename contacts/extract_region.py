@@ -1,0 +1,148 @@
+"""Where is the business? The region used to read national phone numbers, inferred from the page.
+
+Strongest first: the region the caller knows (the business's country), the site's
+ccTLD, a country in the page's structured address (JSON-LD ``addressCountry``),
+the country codes of the page's international numbers, a postal address in the
+text (country names, "D-80331", "CH-8001"), the ``lang`` region subtag, then a
+language spoken in essentially one numbering plan (de → DE, fr → FR …).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import phonenumbers
+
+from contacts.extract_phones import region_from_host, region_from_lang
+
+_SUPPORTED = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+# Languages whose speakers (on the web, for local businesses) are overwhelmingly in one plan.
+_LANG_REGION = {
+    "de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL", "pl": "PL", "cs": "CZ", "sk": "SK",
+    "da": "DK", "sv": "SE", "nb": "NO", "nn": "NO", "no": "NO", "fi": "FI", "pt": "PT", "el": "GR",
+    "hu": "HU", "ro": "RO", "bg": "BG", "hr": "HR", "sl": "SI", "lt": "LT", "lv": "LV", "et": "EE",
+    "tr": "TR", "ja": "JP", "ko": "KR", "uk": "UA", "he": "IL", "is": "IS", "ca": "ES", "eu": "ES",
+}
+
+# Country names (several languages) and postal-code prefixes seen in addresses.
+_COUNTRY_WORDS = {
+    "deutschland": "DE", "germany": "DE", "allemagne": "DE", "alemania": "DE", "germania": "DE",
+    "österreich": "AT", "austria": "AT", "autriche": "AT",
+    "schweiz": "CH", "switzerland": "CH", "suisse": "CH", "svizzera": "CH", "suiza": "CH",
+    "france": "FR", "frankreich": "FR", "francia": "FR",
+    "españa": "ES", "spain": "ES", "spanien": "ES", "espagne": "ES",
+    "italia": "IT", "italy": "IT", "italien": "IT", "italie": "IT",
+    "nederland": "NL", "netherlands": "NL", "niederlande": "NL", "pays-bas": "NL",
+    "belgique": "BE", "belgië": "BE", "belgium": "BE", "belgien": "BE",
+    "luxembourg": "LU", "luxemburg": "LU",
+    "united kingdom": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "ireland": "IE", "éire": "IE",
+    "polska": "PL", "poland": "PL", "polen": "PL",
+    "danmark": "DK", "denmark": "DK", "dänemark": "DK",
+    "sverige": "SE", "sweden": "SE", "schweden": "SE",
+    "norge": "NO", "norway": "NO", "norwegen": "NO",
+    "suomi": "FI", "finland": "FI",
+    "portugal": "PT", "česká republika": "CZ", "czech republic": "CZ", "tschechien": "CZ",
+    "australia": "AU", "new zealand": "NZ", "canada": "CA", "usa": "US", "united states": "US",
+    "méxico": "MX", "mexico": "MX", "argentina": "AR", "chile": "CL", "colombia": "CO", "perú": "PE",
+    "brasil": "BR", "brazil": "BR", "india": "IN", "south africa": "ZA", "japan": "JP",
+}
+_COUNTRY_RE = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _COUNTRY_WORDS), key=len, reverse=True)) + r")(?![\w-])",
+    re.IGNORECASE,
+)
+_POSTAL_PREFIX = re.compile(r"(?<![\w-])(D|A|CH|F|I|NL|B|L|DK|S|N|FI|PL|CZ|E|P)-\d{4,5}\b")
+_POSTAL_REGION = {"D": "DE", "A": "AT", "CH": "CH", "F": "FR", "I": "IT", "NL": "NL", "B": "BE", "L": "LU",
+                  "DK": "DK", "S": "SE", "N": "NO", "FI": "FI", "PL": "PL", "CZ": "CZ", "E": "ES", "P": "PT"}
+_INTL = re.compile(r"\+(\d{1,3})[\s(./\-]*\d[\d\s()./\-]{4,}\d")
+
+
+def _valid(region: str | None) -> str | None:
+    region = (region or "").strip().upper()
+    if region == "UK":
+        region = "GB"
+    return region if region in _SUPPORTED else None
+
+
+def region_from_country(value) -> str | None:
+    """JSON-LD addressCountry: "DE", "Germany", {"name": "Deutschland"}."""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@id") or ""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if len(value) == 2:
+        return _valid(value)
+    return _COUNTRY_WORDS.get(value.lower())
+
+
+def region_from_numbers(text: str) -> str | None:
+    """The country most of the page's international numbers belong to."""
+    counts: Counter = Counter()
+    for m in _INTL.finditer(text):
+        digits = m.group(1)
+        for size in (1, 2, 3):
+            code = int(digits[:size]) if len(digits) >= size else None
+            if code is None:
+                break
+            region = phonenumbers.region_code_for_country_code(code)
+            if region != "ZZ":
+                counts[region] += 1
+                break
+    return counts.most_common(1)[0][0] if counts else None
+
+
+_POSTCODE_LINE = re.compile(r"\b\d{4,5}\b")
+
+
+def region_from_address(text: str) -> str | None:
+    """A postal code with a country prefix ("D-80331"), else a country named on an address line
+    (a line with a postal code, or the line after one): the most frequent wins."""
+    found = None
+    for m in _POSTAL_PREFIX.finditer(text):
+        found = _POSTAL_REGION[m.group(1)]
+    if found:
+        return found
+    counts: Counter = Counter()
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not _POSTCODE_LINE.search(line):
+            continue
+        window = line + "\n" + (lines[i + 1] if i + 1 < len(lines) else "")
+        counts.update(_COUNTRY_WORDS[m.group(1).lower()] for m in _COUNTRY_RE.finditer(window))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def region_from_language(lang: str | None) -> str | None:
+    """``de-AT`` → AT; ``de`` → DE (a language spoken in one numbering plan); ``en`` → None."""
+    region = region_from_lang(lang)
+    if region:
+        return region
+    primary = (lang or "").strip().lower().replace("_", "-").split("-", 1)[0]
+    return _LANG_REGION.get(primary)
+
+
+def infer_region(*, known: str | None, hosts: tuple[str, ...], structured_countries: list,
+                 text: str, lang: str | None) -> tuple[str | None, str]:
+    """``(region, how)``: the region to read national numbers with, and which clue gave it."""
+    if _valid(known):
+        return _valid(known), "known"
+    for host in hosts:
+        region = region_from_host(host)
+        if region:
+            return region, "cctld"
+    for country in structured_countries:
+        region = region_from_country(country)
+        if region:
+            return region, "structured_address"
+    region = region_from_numbers(text)
+    if region:
+        return region, "international_numbers"
+    region = region_from_address(text)
+    if region:
+        return region, "postal_address"
+    region = region_from_language(lang)
+    if region:
+        return region, "language"
+    return None, ""
