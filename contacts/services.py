@@ -371,9 +371,6 @@ def suppression_reason(contact: Contact) -> str | None:
 
 
 def _blocked(contact: Contact, destination: str, suppressed: str | None) -> PermanentError | None:
-    if contact.kind == ContactKind.FAX:
-        return PermanentError(f"Not synced to {destination}: a fax number is not synced (it is not a phone)",
-                              error_class=ErrorClass.BLOCKED)
     if suppressed:
         return PermanentError(f"Not synced to {destination}: {suppressed}", error_class=ErrorClass.BLOCKED)
     if contact.validation_result == ValidationResult.INVALID:

@@ -204,15 +204,26 @@ def test_a_phone_contact_is_skipped_with_the_reason_not_an_error(crm, name, vend
     assert len(stored) == 1, "only the email contact reached the CRM"
 
 
-@pytest.mark.parametrize("name", ["brevo_sync", "hubspot_sync", "webhook_sync"])
-def test_fax_contacts_are_never_synced(crm, name):
+@pytest.mark.parametrize("name,vendor", [("brevo_sync", "Brevo"), ("hubspot_sync", "HubSpot")])
+def test_a_fax_contact_is_never_sent_to_a_crm(crm, name, vendor):
+    """Issue 12: a fax (its own contact kind) is stored and exported, never synced as a phone."""
+    prefix = name.split("_")[0]
     fax = ContactFactory(fax=True)
     run(name, [fax])
-    assert getattr(fax, f"{name}_processing_status") == "Error"
-    assert getattr(fax, f"{name}_error_class") == "blocked"
-    assert "fax" in getattr(fax, f"{name}_processing_error")
-    state = crm.state()
-    assert not state["brevo"]["contacts"] and not state["hubspot"]["contacts"] and not state["webhooks"]["deliveries"]
+    assert getattr(fax, f"{name}_processing_status") == "Completed"
+    detail = getattr(fax, f"{prefix}_sync_detail")
+    assert detail.startswith("Skipped, nothing sent:") and "fax number" in detail
+    assert not crm.state()[prefix]["contacts"]
+
+
+def test_a_fax_contact_reaches_the_webhook_as_a_fax_not_a_phone(crm):
+    fax = ContactFactory(fax=True)
+    run("webhook_sync", [fax])
+    assert fax.webhook_sync_processing_status == "Completed", fax.webhook_sync_processing_error
+    [delivery] = crm.state()["webhooks"]["deliveries"]
+    document = delivery["document"]["contact"]
+    assert document["kind"] == "fax" and document.get("fax_e164") == fax.normalized
+    assert not document.get("phone_e164")
 
 
 def test_webhook_signed_delivery_and_idempotent_redelivery(crm):
