@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_curation.py", "bench_queue.py", "bench_latency.py", "bench_scrape.py", "bench_sitemap.py",
-           "bench_extract.py", "bench_volume.py", "bench_load.py", "bench_crm.py"]
+           "bench_extract.py", "bench_volume.py", "bench_load.py", "bench_crm.py", "bench_coverage.py"]
 
 
 def main() -> int:
