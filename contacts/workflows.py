@@ -6,8 +6,135 @@ retried in that one only (original defect B-4). A sync whose key or URL is not
 configured refuses to queue (`readiness`). The syncs are batch hooks: each call
 to the vendor carries up to `hook_batch_size` contacts, each with its own outcome.
 """
+from django.db.models import Q
+
+from curation.legacy import CURATION, ERROR, PROCESSING, Legacy
 from curation.registry import register
 from curation.workflow import Workflow
+
+# --- The original system's contacts routes (curation.legacy; docs/api-compat.md) -------------------------
+# Its contact_curation_status ("Queued" queued a processing step no worker ever ran) is our
+# contact_validation curation: "Queued" selects the contact for validation. Its four CRM status pairs
+# are our brevo_sync / hubspot_sync / webhook_sync (n8n) statuses; Mautic never had a worker.
+
+SYNC_WORKFLOWS = {"hubspot": "hubspot_sync", "brevo": "brevo_sync", "n8n": "webhook_sync"}
+_SYNC_CURATION = {"New": "New", "Selected": "Selected", "Maybe": "New", "Rejected": "Skipped", "Archived": "Skipped"}
+_PROCESSING = {"Queued": "Queued", "Processing": "Processing", "Completed": "Complete", "Error": "Error"}
+_VALIDATION_RESULT = {"valid": "valid", "invalid": "invalid", "risky": "disposable", "unknown": "unknown"}
+
+
+def _sync_status(name: str):
+    def value(row):
+        processing = getattr(row, f"{name}_processing_status")
+        return _PROCESSING[processing] if processing else _SYNC_CURATION.get(getattr(row, f"{name}_curation_status"))
+    return value
+
+
+def _sync_processing(name: str):
+    def value(row):
+        processing = getattr(row, f"{name}_processing_status")
+        return _PROCESSING.get(processing) if processing else None
+    return value
+
+
+def _sync_filter(name: str):
+    def apply(queryset, value):
+        if value in ("Queued", "Processing", "Error", "Complete"):
+            return queryset.filter(**{f"{name}_processing_status": {"Complete": "Completed"}.get(value, value)})
+        curation = {"New": ["New", "Maybe"], "Selected": ["Selected"], "Skipped": ["Rejected", "Archived"]}.get(value)
+        if curation is None:
+            raise ValueError("allowed: New, Selected, Queued, Processing, Complete, Error, Skipped")
+        return queryset.filter(**{f"{name}_curation_status__in": curation, f"{name}_processing_status": None})
+    return apply
+
+
+def _email_type(row) -> str | None:
+    if row.kind != "email":
+        return None
+    return ("SERVICE" if row.is_role else "FREE" if row.is_free_provider else "CORPORATE" if row.on_domain
+            else "UNKNOWN")
+
+
+def _email_type_filter(queryset, value):
+    flags = {"SERVICE": {"is_role": True}, "FREE": {"is_role": False, "is_free_provider": True},
+             "CORPORATE": {"is_role": False, "is_free_provider": False, "on_domain": True},
+             "UNKNOWN": {"is_role": False, "is_free_provider": False, "on_domain": False}}.get(str(value).upper())
+    if flags is None:
+        raise ValueError("allowed: SERVICE, CORPORATE, FREE, UNKNOWN")
+    return queryset.filter(kind="email", **flags)
+
+
+def _has_gmail(row) -> bool:
+    return row.kind == "email" and row.normalized.endswith(("@gmail.com", "@googlemail.com"))
+
+
+def _has_gmail_filter(queryset, value):
+    gmail = Q(kind="email") & (Q(normalized__endswith="@gmail.com") | Q(normalized__endswith="@googlemail.com"))
+    return queryset.filter(gmail) if str(value).lower() in ("true", "1") else queryset.exclude(gmail)
+
+
+def _first_source(row):
+    sources = sorted(row.sources.all(), key=lambda s: s.first_seen)
+    return sources[0] if sources else None
+
+
+def _email(row):
+    return row.normalized if row.kind == "email" else None
+
+
+def _phone(row):
+    return row.normalized if row.kind == "phone" else None
+
+
+CONTACT_FIELDS = {
+    "id": "id", "domain_id": "domain_id",
+    "page_id": lambda row: str(s.page_id) if (s := _first_source(row)) else None,
+    "email": _email, "email_type": _email_type, "has_gmail": _has_gmail, "context": lambda row: None,
+    "source_url": lambda row: s.page.url if (s := _first_source(row)) else None,
+    "source_job_id": lambda row: None, "name": lambda row: row.name or None, "phone_number": _phone,
+    "contact_curation_status": CURATION, "contact_processing_status": PROCESSING,
+    "contact_processing_error": ERROR,
+    **{f"{crm}_sync_status": _sync_status(wf) for crm, wf in SYNC_WORKFLOWS.items()},
+    **{f"{crm}_processing_status": _sync_processing(wf) for crm, wf in SYNC_WORKFLOWS.items()},
+    **{f"{crm}_processing_error": (lambda wf: lambda row: getattr(row, f"{wf}_processing_error") or None)(wf)
+       for crm, wf in SYNC_WORKFLOWS.items()},
+    "mautic_sync_status": lambda row: "New", "mautic_processing_status": lambda row: None,
+    "hubspot_contact_id": lambda row: row.hubspot_remote_id or None,
+    "brevo_contact_id": lambda row: row.brevo_remote_id or None,
+    "debounce_validation_status": _sync_processing("contact_validation"),
+    "debounce_processing_status": _sync_processing("contact_validation"),
+    "debounce_result": lambda row: _VALIDATION_RESULT.get(row.validation_result),
+    "debounce_reason": lambda row: row.validation_reason or None, "debounce_validated_at": "validated_at",
+    "enrichment_status": lambda row: row.enrichment_status or None,
+    "enrichment_completed_at": "enrichment_completed_at", "last_enrichment_id": lambda row: row.last_enrichment_id or None,
+    "enriched_phone": lambda row: row.enriched_phone or None, "enriched_address": "enriched_address",
+    "enriched_social_profiles": "enriched_social_profiles", "enriched_company": "enriched_company",
+    "created_at": "created_at", "updated_at": "updated_at", "kind": "kind",
+}
+CONTACT_FILTERS = {
+    "contact_curation_status": CURATION, "contact_processing_status": PROCESSING,
+    **{f"{crm}_sync_status": _sync_filter(wf) for crm, wf in SYNC_WORKFLOWS.items()},
+    "email_type": _email_type_filter, "domain_id": "domain_id",
+    "page_id": lambda qs, value: qs.filter(sources__page_id=value).distinct(),
+    "email_contains": lambda qs, value: qs.filter(kind="email", normalized__icontains=value),
+    "name_contains": "name__icontains", "has_gmail": _has_gmail_filter,
+}
+
+CONTACT_LEGACY = Legacy(
+    prefix="contacts",
+    ids_field="contact_ids",
+    fields=CONTACT_FIELDS,
+    filters=CONTACT_FILTERS,
+    filtered_body=CONTACT_FILTERS,
+    pagination="offset-list",
+    page_size=100,
+    max_page_size=1000,
+    curation_out={"Selected": "Queued", "Rejected": "Skipped", "Maybe": "New", "Archived": "Skipped"},
+    curation_in={"Queued": "Selected", "Skipped": "Rejected"},
+    processing_out=_PROCESSING,
+    prefetch_related=("sources__page",),
+    own_list="contacts.api.ContactViewSet",
+)
 
 contact_validation = register(Workflow(
     name="contact_validation",
@@ -21,6 +148,7 @@ contact_validation = register(Workflow(
     max_attempts=3,
     backoff_base_seconds=30,
     time_budget_seconds=45,
+    legacy=CONTACT_LEGACY,
     description="Email syntax, DNS MX/A deliverability, role/free/disposable flags; phone validity and type (offline).",
 ))
 

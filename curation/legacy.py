@@ -34,6 +34,7 @@ from django.db.models import QuerySet
 from django.urls import path, re_path
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -88,7 +89,9 @@ class Legacy:
     list_slash: bool = False  # the original listing's path ended with "/"
     filters: dict = field(default_factory=dict, hash=False)
     filtered_body: dict = field(default_factory=dict, hash=False)
-    pagination: str = "page"  # "page": page/size → {items,total,page,size,pages}; "offset": limit/offset
+    # "page": page/size → {items,total,page,size,pages}; "offset": limit/offset → {<list_key>,total,…};
+    # "offset-list": limit/offset → a bare list
+    pagination: str = "page"
     page_size: int = 50
     max_page_size: int = 200
     list_key: str = "items"  # the offset style's list key ("pages")
@@ -100,6 +103,7 @@ class Legacy:
     processing_out: dict = field(default_factory=dict, hash=False)  # {"Completed": "Complete"}
     empty_filtered_404: bool = False  # the original answered 404 when a filtered update matched nothing
     select_related: tuple = ()
+    prefetch_related: tuple = ()
     defer: tuple = ()
     own_list: str | None = None  # dotted path of our ViewSet on the same path (answers unmarked requests)
 
@@ -237,12 +241,14 @@ def _ordering(legacy: Legacy, workflow: Workflow, params) -> list[str]:
     return [f"{'-' if descending else ''}{target}", "pk"]
 
 
-def list_response(workflow: Workflow, params) -> dict:
+def list_response(workflow: Workflow, params) -> dict | list:
     """The original listing of one stage: filtered, sorted, one page, in the original shape."""
     legacy: Legacy = workflow.legacy
     queryset = workflow.model_class._default_manager.all()
     if legacy.select_related:
         queryset = queryset.select_related(*legacy.select_related)
+    if legacy.prefetch_related:
+        queryset = queryset.prefetch_related(*legacy.prefetch_related)
     if legacy.defer:
         queryset = queryset.defer(*legacy.defer)
     applied = {}
@@ -253,11 +259,13 @@ def list_response(workflow: Workflow, params) -> dict:
         queryset = apply_filter(workflow, queryset, spec, value, what=name)
         applied[name] = value
     queryset = queryset.order_by(*_ordering(legacy, workflow, params))
-    if legacy.pagination == "offset":
+    if legacy.pagination in ("offset", "offset-list"):
         limit = int_param(params, "limit", legacy.page_size, 1, legacy.max_page_size)
         offset = int_param(params, "offset", 0, 0, None)
-        total = queryset.count()
         rows = [item(workflow, row) for row in queryset[offset: offset + limit]]
+        if legacy.pagination == "offset-list":  # a bare list, no total (the original contacts listing)
+            return rows
+        total = queryset.count()
         return {legacy.list_key: rows, "total": total, "offset": offset, "limit": limit, "filters_applied": applied}
     page = int_param(params, "page", 1, 1, None)
     size = int_param(params, "size", legacy.page_size, 1, legacy.max_page_size)
@@ -375,7 +383,7 @@ class LegacyStatusFilteredView(LegacyView):
 
 def _params_doc(legacy: Legacy) -> list[OpenApiParameter]:
     params = [OpenApiParameter(name, str, description="Original filter") for name in legacy.filters]
-    if legacy.pagination == "offset":
+    if legacy.pagination.startswith("offset"):
         params += [OpenApiParameter("limit", int, description=f"1–{legacy.max_page_size} ({legacy.page_size})"),
                    OpenApiParameter("offset", int, description="Rows to skip (0)")]
     else:
@@ -399,7 +407,8 @@ def view_class(base: type[LegacyView], workflow: Workflow, *, documented: bool) 
     if base is LegacyListView:
         method, schema = "get", extend_schema(
             tags=[TAG], operation_id=f"legacy_{workflow.name}_list", parameters=_params_doc(legacy),
-            responses={200: OpenApiTypes.OBJECT}, summary=f"Original listing ({label} stage)",
+            responses={200: build_array_type(build_basic_type(OpenApiTypes.OBJECT))
+                       if legacy.pagination == "offset-list" else OpenApiTypes.OBJECT}, summary=f"Original listing ({label} stage)",
             description=f"Compatibility surface: the original `{legacy.list_route}` listing. {TAG_DESCRIPTION}",
             exclude=not documented)
     else:
@@ -443,7 +452,7 @@ def legacy_marked(workflow: Workflow, request) -> bool:
     if filterset is not None:
         own_names |= set(filterset.base_filters)
     markers = set(legacy.filters) | {"tenant_id", "sort_by", "sort_dir", "sort_desc"}
-    markers |= {"limit", "offset"} if legacy.pagination == "offset" else {"page", "size"}
+    markers |= {"limit", "offset"} if legacy.pagination.startswith("offset") else {"page", "size"}
     return bool(set(request.GET) & (markers - own_names))
 
 

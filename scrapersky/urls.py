@@ -17,6 +17,7 @@ api_v3 = [
     path("", include("curation.legacy_urls")),
     path("", include("places.legacy")),
     path("", include("pages.legacy")),
+    path("", include("contacts.legacy")),
     path("", include("places.urls")),
     path("", include("pages.urls")),
     path("", include("contacts.urls")),
