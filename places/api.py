@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
@@ -61,6 +62,15 @@ class PlaceSearchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = _valid(s.PlaceSearchCreateSerializer, request.data)
         search = services.place_search_create(**data, user=request.user)
         return Response(s.PlaceSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PlaceSearchCreateSerializer, responses={200: s.PlaceSearchEstimateSerializer},
+                   summary="What a place search would cost (nothing is created)")
+    @action(detail=False, methods=["post"])
+    def estimate(self, request):
+        _require_perm(request, "places.add_placesearch", "Estimating a place search")
+        data = _valid(s.PlaceSearchCreateSerializer, request.data)
+        estimate = services.place_search_estimate(**services.place_search_clean(**data))
+        return Response(s.PlaceSearchEstimateSerializer(estimate).data)
 
 
 class PlaceViewSet(viewsets.ReadOnlyModelViewSet):

@@ -53,7 +53,8 @@ def apply_via(interface: str, wf, row, status: str, reprocess: bool, client, adm
         action = f"{wf.name}__rerun" if reprocess else f"{wf.name}__{status.lower()}"
         response = admin_client.post(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-            {ACTION_CHECKBOX_NAME: [str(row.pk)], "action": action, "index": 0},
+            # _confirmed: actions that spend money (deep scans) show their cost first and act once confirmed.
+            {ACTION_CHECKBOX_NAME: [str(row.pk)], "action": action, "index": 0, "_confirmed": "1"},
         )
         assert response.status_code == 302, response.content
 

@@ -209,6 +209,12 @@ def test_a_curator_searches_and_deep_scans_in_the_admin(
         max_results.send_keys("10")
         shot("new-search")
         css("input[name=_save]").click()
+        # The cost comes first (nothing is created yet); confirming runs it.
+        wait.until(EC.presence_of_element_located((By.ID, "cost-summary")))
+        assert "bakery: at most 1 Text Search request(s) ≈ $0.035" in css("#cost-summary").text
+        assert not PlaceSearch.objects.exists()
+        shot("new-search-cost")
+        css("input[name=_confirm]").click()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist")))
         assert "was added successfully" in css("ul.messagelist").text
         shot("search-queued")
@@ -231,10 +237,15 @@ def test_a_curator_searches_and_deep_scans_in_the_admin(
         assert len(driver.find_elements(By.CSS_SELECTOR, "#result_list tbody tr.selected")) == 4
         actions = Select(css("select[name=action]"))
         labels = [o.text for o in actions.options]
-        assert "Deep scan: mark as Selected (queues deep scan)" in labels, labels
-        actions.select_by_visible_text("Deep scan: mark as Selected (queues deep scan)")
+        selected = "Deep scan: mark as Selected (queues deep scan) — shows the cost first"
+        assert selected in labels, labels
+        actions.select_by_visible_text(selected)
         shot("deep-scan-action")
         css("button[name=index]").click()
+        wait.until(EC.presence_of_element_located((By.ID, "cost-summary")))
+        assert "this will cost ≈ $0.08 for 4 place(s)" in css("#cost-summary").text
+        shot("deep-scan-cost")
+        css("input[name=_confirm]").click()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist li.success")))
         message = css("ul.messagelist li.success").text
         assert re.search(r"Deep scan: 4 row\(s\) marked Selected: 4 queued\.", message), message

@@ -156,6 +156,9 @@ def test_post_place_search_creates_a_queued_search(api_client, admin_user):
     ({"query": "dentist", "radius_m": 1000}, "radius needs latitude"),
     ({"query": "dentist", "region": "usa"}, "region"),
     ({"location_text": "Austin"}, "query"),
+    ({"query": "dentist", "cover_area": True}, "an area search needs an area"),
+    ({"query": "dentist", "cover_area": True, "south": 2, "west": 1, "north": 1, "east": 2}, "south (2.0) must be below"),
+    ({"query": "dentist", "area_text": "Austin"}, "needs cover_area"),
 ])
 def test_post_place_search_validation_is_a_400(api_client, payload, fragment):
     response = api_client.post("/api/v3/place-searches/", payload, format="json")
@@ -270,3 +273,22 @@ def test_schema_documents_the_places_endpoints(client):
     for path in ("/api/v3/places/staging", "/api/v3/places/staging/status", "/api/v3/place-searches/",
                  "/api/v3/local-businesses/"):
         assert path in text, path
+
+
+def test_post_an_area_search_and_estimate_it_first(api_client):
+    payload = {"query": "dentist", "cover_area": True, "area_text": "Quillhaven, OR", "max_requests": 100,
+               "max_cost_usd": "2.50"}
+    estimate = api_client.post("/api/v3/place-searches/estimate/", payload, format="json")
+    assert estimate.status_code == 200, estimate.content
+    body = estimate.json()
+    assert body["kind"] == "area" and body["min_requests"] == 4 and body["max_requests"] == 71  # $2.50 / $0.035
+    assert body["search_sku"] == "Text Search Enterprise" and "never more than 71 requests" in body["summary"]
+    assert not PlaceSearch.objects.exists(), "an estimate creates nothing"
+    created = api_client.post("/api/v3/place-searches/", payload, format="json")
+    assert created.status_code == 201, created.content
+    search = created.json()
+    assert (search["cover_area"], search["area_text"], search["max_requests"], search["max_cost_usd"]) == (
+        True, "Quillhaven, OR", 100, "2.50")
+    assert (search["tiles_total"], search["requests_used"], search["cost_usd"], search["note"]) == (0, 0, "0.0000", "")
+    bad = api_client.post("/api/v3/place-searches/estimate/", {"query": "dentist", "cover_area": True}, format="json")
+    assert bad.status_code == 400 and "an area search needs an area" in bad.content.decode()
