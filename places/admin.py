@@ -314,14 +314,15 @@ def confirm_cost_page(modeladmin, request, queryset, *, action_name: str, estima
     })
 
 
-def _confirmed(func, name: str, label: str, estimate_ids):
+def _confirmed(func, name: str, label: str, *, reprocess: bool):
     """Wrap a generated workflow action so that it first shows what it will cost."""
     def action(modeladmin, request, queryset):
         if "_confirmed" in request.POST:
             return func(modeladmin, request, queryset)
         ids = list(queryset.values_list("pk", flat=True)[: settings.CURATION_MAX_BATCH + 1])
-        return confirm_cost_page(modeladmin, request, queryset, action_name=name,
-                                 estimate=services.deep_scan_estimate(ids=estimate_ids(ids)), confirm_label=label)
+        estimate = services.deep_scan_estimate(ids=ids, reprocess=reprocess)
+        return confirm_cost_page(modeladmin, request, queryset, action_name=name, estimate=estimate,
+                                 confirm_label=label)
 
     action.__name__ = name
     action.allowed_permissions = ("change",)
@@ -375,10 +376,12 @@ class PlaceAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         # Queueing deep scans spends money: both show the cost first.
-        for name, label in (("deep_scan__selected", "Deep-scan them"), ("deep_scan__rerun", "Deep-scan them again")):
+        for name, label, reprocess in (("deep_scan__selected", "Deep-scan them", False),
+                                       ("deep_scan__rerun", "Deep-scan them again", True)):
             if name in actions:
                 func, _name, description = actions[name]
-                actions[name] = (_confirmed(func, name, label, lambda ids: ids), name, f"{description} — shows the cost first")
+                actions[name] = (_confirmed(func, name, label, reprocess=reprocess), name,
+                                 f"{description} — shows the cost first")
         if self.has_change_permission(request):
             actions["follow_moved"] = (self.follow_moved, "follow_moved",
                                        "Deep scan: the places these moved to (Google's movedPlaceId)")

@@ -436,13 +436,14 @@ def place_deep_scan(*, record: Place) -> None:
         Place.objects.filter(pk=record.pk).update(**place_values)
 
 
-def deep_scan_estimate(*, ids) -> dict:
+def deep_scan_estimate(*, ids, reprocess: bool = True) -> dict:
     """What deep-scanning these places costs before it runs (one Place Details request each).
 
-    Places that would be skipped (already queued or processing) are not counted.
+    Places that would be skipped are not counted: already queued or processing,
+    and (without `reprocess`, as "mark Selected" does) already scanned.
     """
-    count = Place.objects.filter(pk_in(list(ids))).exclude(
-        deep_scan_processing_status__in=["Queued", "Processing"]).count()
+    skipped = ["Queued", "Processing"] + ([] if reprocess else ["Completed"])
+    count = Place.objects.filter(pk_in(list(ids))).exclude(deep_scan_processing_status__in=skipped).count()
     cost = pricing.estimate(details_requests=count)
     return {**cost, "places": count,
             "summary": f"this will cost ≈ {cost['total']} for {count} place(s) ({cost['details_sku']}, "

@@ -87,15 +87,22 @@ def test_place_filters(admin_client, param, expected):
 
 def test_select_action_on_places_shows_the_cost_then_queues_the_deep_scan(admin_client):
     rows = PlaceFactory.create_batch(2)
+    scanned = PlaceFactory(deep_scan_processing_status="Completed", deep_scan_curation_status="Selected")
     data = {ACTION_CHECKBOX_NAME: [str(r.pk) for r in rows], "action": "deep_scan__selected", "index": 0}
-    confirm = admin_client.post(reverse("admin:places_place_changelist"), data)
-    assert confirm.status_code == 200
+    confirm = admin_client.post(reverse("admin:places_place_changelist"),
+                                {**data, ACTION_CHECKBOX_NAME: [*data[ACTION_CHECKBOX_NAME], str(scanned.pk)]})
+    assert confirm.status_code == 200  # the scanned place is not counted: "Selected" skips it
     assert "this will cost ≈ $0.04 for 2 place(s) (Place Details Enterprise, $0.02 each)" in confirm.content.decode()
-    assert set(Place.objects.values_list("deep_scan_processing_status", flat=True)) == {None}, "nothing queued yet"
+    again = admin_client.post(reverse("admin:places_place_changelist"),
+                              {ACTION_CHECKBOX_NAME: [str(scanned.pk)], "action": "deep_scan__rerun", "index": 0})
+    assert "this will cost ≈ $0.02 for 1 place(s)" in again.content.decode()  # a re-run does scan it again
+    statuses = lambda: set(Place.objects.filter(pk__in=[r.pk for r in rows]).values_list(  # noqa: E731
+        "deep_scan_processing_status", flat=True))
+    assert statuses() == {None}, "nothing queued yet"
     response = admin_client.post(reverse("admin:places_place_changelist"), {**data, "_confirmed": "1"})
     assert response.status_code == 302
     assert messages_of(response) == ["Deep scan: 2 row(s) marked Selected: 2 queued."]
-    assert set(Place.objects.values_list("deep_scan_processing_status", flat=True)) == {"Queued"}
+    assert statuses() == {"Queued"}
 
 
 def test_place_business_and_domain_link_to_each_other(admin_client):
