@@ -275,7 +275,7 @@ def test_gzip_bomb_stops_at_the_decompressed_cap_in_bounded_memory():
     peak = memory["peak"]
     assert info.value.error_class == ErrorClass.TOO_LARGE
     assert str(50 * MB) in info.value.message and f"compressed size {len(bomb)}" in info.value.message
-    assert elapsed < 5
+    assert elapsed < 120, "a hang guard; the speed target lives in bench/bench_sitemap.py"
     assert peak < 8 * MB
 
 
@@ -460,7 +460,7 @@ def test_hostile_gzip_bomb_over_http(sandbox):
         parse_sitemap(result.content, url=result.final_url, max_urls=50_000, max_decompressed_bytes=50 * MB,
                       deadline=time.monotonic() + 30)
     assert info.value.error_class == ErrorClass.TOO_LARGE
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 60, "a hang guard, not a speed target"
     # and the discovery walker reports it as the file's error, with the default 50 MB download cap
     found = discover_sitemaps("https://bomb-acme.test/", walker=walker(max_decompressed_bytes=20 * MB),
                               probe_well_known=False)
@@ -473,7 +473,7 @@ def test_hostile_huge_and_bigtext_over_http(sandbox):
     started = time.monotonic()
     found = discover_sitemaps("https://bigtext-acme.test/", walker=walker(), probe_well_known=False)
     assert found[0].error_class == ErrorClass.TOO_LARGE
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60, "a hang guard, not a speed target"
 
 
 def test_hostile_slow_host_times_out(configure):
