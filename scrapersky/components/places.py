@@ -25,7 +25,7 @@ def _float(name: str, default: float) -> float:
     try:
         return float(value)
     except ValueError as exc:
-        raise _ImproperlyConfigured(f"{name} must be a number of seconds, got {value!r}") from exc
+        raise _ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
 
 
 def _bool(name: str, default: bool) -> bool:
