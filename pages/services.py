@@ -57,6 +57,7 @@ from pages.models import (
     SitemapFile,
 )
 from pages.sitemaps import (
+    CMS_SITEMAP_PATHS,
     WELL_KNOWN_SITEMAP_PATHS,
     SitemapParseResult,
     SitemapWalker,
@@ -67,6 +68,7 @@ from pages.sitemaps import (
     parse_sitemap,
     path_depth,
     site_key,
+    site_path_base,
 )
 
 logger = logging.getLogger(__name__)
@@ -230,6 +232,19 @@ def domain_root(domain: Domain) -> str:
         if parts.scheme in ("http", "https") and parts.netloc:
             return f"{parts.scheme}://{parts.netloc}"
     return f"https://{domain.domain}"
+
+
+def _site_path(domain: Domain, root: str) -> str:
+    """The path the domain's site lives under ("/project/" for https://alice.github.io/project/), else "/".
+
+    From the homepage URL the business gave, when it is on `root`'s host: a
+    directory ("/project/"), or on a site builder's shared host any path
+    (https://user.wixsite.com/dental is that site). A page of an own site
+    ("/contact") means the site is at "/".
+    """
+    if not domain.homepage_url or urlsplit(domain.homepage_url).netloc.lower() != urlsplit(root).netloc.lower():
+        return "/"
+    return site_path_base(domain.homepage_url, whole_path=domain.kind == DomainKind.SITE_BUILDER)
 
 
 def _belongs(url: str, domain: Domain) -> bool:
@@ -430,24 +445,31 @@ def domain_sitemaps_discover(*, record: Domain) -> None:
     """
     domain = Domain.objects.get(pk=record.pk)
     root = domain_root(domain)
+    path_base = _site_path(domain, root)
     started = time.monotonic()
     robots_for(root)  # RetryableError (5xx, timeout) / PermanentError (SSRF, unknown host) propagate
-    if not robots_allows(root + "/"):
+    if not robots_allows(root + path_base):
         raise PermanentError(
-            f"Disallowed by robots.txt: {root}/ (the site's robots.txt disallows "
+            f"Disallowed by robots.txt: {root}{path_base} (the site's robots.txt disallows "
             f"{settings.FETCH_USER_AGENT.split('/')[0]} everywhere; no sitemap or page was fetched)",
             error_class=ErrorClass.BLOCKED,
         )
 
-    homepage_html, homepage_error, homepage_final = "", "", root + "/"
+    homepage_html, homepage_error, homepage_final = "", "", root + path_base
     metadata: dict = {}
     try:
-        response = fetch(root + "/", purpose="homepage")
+        response = fetch(root + path_base, purpose="homepage")
     except WorkflowError as exc:
-        homepage_error = exc.message
-        homepage_exc = exc
+        response, homepage_error, homepage_exc = None, exc.message, exc
+        if path_base != "/":  # the path is no site (gone, or a page): the host's own homepage then
+            path_base, homepage_final = "/", root + "/"
+            try:
+                response, homepage_error, homepage_exc = fetch(root + "/", purpose="homepage"), "", None
+            except WorkflowError as exc_root:
+                homepage_error, homepage_exc = exc_root.message, exc_root
     else:
         homepage_exc = None
+    if response is not None:
         homepage_final = response.final_url
         if "html" in response.content_type or not response.content_type:
             homepage_html = response.text
@@ -456,10 +478,13 @@ def domain_sitemaps_discover(*, record: Domain) -> None:
     final_parts = urlsplit(homepage_final)
     if final_parts.netloc and final_parts.netloc != urlsplit(root).netloc and _belongs(homepage_final, domain):
         base = f"{final_parts.scheme}://{final_parts.netloc}"  # example.com → www.example.com
+    if path_base != "/" and final_parts.netloc == urlsplit(base).netloc:
+        # /project → /project/ stays the site's path; a redirect out of it (to "/") ends it
+        path_base = site_path_base(homepage_final, whole_path=domain.kind == DomainKind.SITE_BUILDER)
 
     walker = _RecordingWalker.from_settings()
     walker.site_url = f"https://{domain.domain}/"
-    found = discover_sitemaps(base, walker=walker, homepage_html=homepage_html)
+    found = discover_sitemaps(base + path_base, walker=walker, homepage_html=homepage_html)
     valid = [d for d in found if d.error is None]
     failed = [d for d in found if d.error is not None]
 
@@ -498,7 +523,8 @@ def domain_sitemaps_discover(*, record: Domain) -> None:
         fallback_rows = [row for row in (_page_row(domain, u, source=PageSource.HOMEPAGE_LINKS) for u in urls) if row]
         notes.append(
             "No sitemap: robots.txt lists none that works, the homepage links none, and none of the "
-            f"{len(WELL_KNOWN_SITEMAP_PATHS)} well-known paths answered with a sitemap. Fallback: "
+            + (f"{len(CMS_SITEMAP_PATHS)} sitemap paths under {path_base} nor of the " if path_base != "/" else "")
+            + f"{len(WELL_KNOWN_SITEMAP_PATHS)} well-known paths answered with a sitemap. Fallback: "
             f"{_plural(len(fallback_rows), 'page')} taken from the homepage and its links "
             f"(at most {limit})."
         )

@@ -50,6 +50,8 @@ __all__ = [
     "SitemapParseResult",
     "parse_sitemap",
     "WELL_KNOWN_SITEMAP_PATHS",
+    "CMS_SITEMAP_PATHS",
+    "site_path_base",
     "robots_sitemap_urls",
     "sitemap_candidates",
     "homepage_links",
@@ -63,28 +65,37 @@ __all__ = [
     "discover_sitemaps",
 ]
 
-# The original's 18 paths (original-scrapersky.md §9.2) plus common CMS/generator paths.
-WELL_KNOWN_SITEMAP_PATHS: tuple[str, ...] = (
-    "/sitemap.xml",
-    "/sitemap_index.xml",
-    "/sitemap-index.xml",
+# What common CMSs and generators publish, most likely first (an index before its children). Also
+# probed under the path of a site that lives under one (https://host/project/ -> /project/sitemap.xml).
+CMS_SITEMAP_PATHS: tuple[str, ...] = (
+    "sitemap.xml",
+    "sitemap_index.xml",  # Yoast, Rank Math
+    "sitemap-index.xml",
+    "wp-sitemap.xml",  # WordPress core
+    "sitemap.xml.gz",
+    "sitemap.txt",
+    "post-sitemap.xml",  # Yoast children, published on their own by static exports
+    "page-sitemap.xml",
+    "news-sitemap.xml",  # Google News sitemaps (Yoast News SEO, generators)
+    "sitemap_news.xml",
+)
+
+# Probed at the host's root, in order, until the first that yields entries: the CMS paths, then the
+# rest of the original's 18 (original-scrapersky.md 9.2), then other generators' paths.
+WELL_KNOWN_SITEMAP_PATHS: tuple[str, ...] = tuple(dict.fromkeys((
+    *(f"/{path}" for path in CMS_SITEMAP_PATHS),
     "/sitemap.php",
-    "/sitemap.txt",
     "/sitemap/sitemap.xml",
-    "/wp-sitemap.xml",
     "/wp-sitemap-index.xml",
     "/wp-sitemap-posts-post-1.xml",
     "/sitemap-posts-post-1.xml",
     "/sitemap-pages-post-1.xml",
     "/sitemap-categories-1.xml",
     "/sitemap/index.xml",
-    "/post-sitemap.xml",
-    "/page-sitemap.xml",
     "/product-sitemap.xml",
     "/category-sitemap.xml",
     "/sitemapindex.xml",
-    # additions
-    "/sitemap.xml.gz",
+    "/sitemap-news.xml",
     "/sitemap_index.xml.gz",
     "/sitemaps.xml",
     "/sitemap1.xml",
@@ -96,7 +107,7 @@ WELL_KNOWN_SITEMAP_PATHS: tuple[str, ...] = (
     "/rss.xml",
     "/feed",
     "/atom.xml",
-)
+)))
 
 _XML_CHUNK = 64 * 1024
 _MAX_LOC_LEN = 2048
@@ -704,22 +715,47 @@ def _homepage_sitemap_links(html: str, base_url: str) -> list[str]:
     return [u for u in dict.fromkeys(out) if urlsplit(u).scheme in ("http", "https")]
 
 
+def site_path_base(url: str, *, whole_path: bool = False) -> str:
+    """The path a site lives under: "/project/" for https://host/project/ (or …/project/index.html), "/" at the root.
+
+    A path without a trailing slash names a page ("/contact": the site is at
+    "/"), unless `whole_path` (a site builder's shared host, where
+    https://user.wixsite.com/dental is the site itself: "/dental/").
+    """
+    path = urlsplit(url or "").path or "/"
+    if not path.endswith("/"):
+        head, _, last = path.rpartition("/")
+        path = path + "/" if whole_path and "." not in last else head + "/"
+    return re.sub(r"/{2,}", "/", path)
+
+
+def _probe_urls(base_url: str) -> list[str]:
+    """Well-known URLs to probe, in order: the CMS paths under the site's own path first, then the root's."""
+    parts = urlsplit(base_url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    base = site_path_base(base_url)
+    under_path = [f"{root}{base}{path}" for path in CMS_SITEMAP_PATHS] if base != "/" else []
+    return list(dict.fromkeys([*under_path, *(root + path for path in WELL_KNOWN_SITEMAP_PATHS)]))
+
+
 def sitemap_candidates(*, base_url: str, robots_text: str | None, homepage_html: str | None) -> list[tuple[str, str]]:
     """Candidate sitemap URLs with how they were found, best first, deduplicated.
 
     Order: robots.txt `Sitemap:` lines ("robots"), the homepage's
-    <link rel="sitemap"> and sitemap-looking links ("homepage_link"), then the
-    well-known paths ("well_known").
+    <link rel="sitemap"> and sitemap-looking links ("homepage_link", relative
+    to `base_url`), then the well-known paths ("well_known"): under the path
+    the site lives at (https://host/project/), then at the root.
     """
     parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"
+    home = root + site_path_base(base_url)
     out: dict[str, str] = {}
     for url in robots_sitemap_urls(robots_text or "", root + "/"):
         out.setdefault(url, "robots")
-    for url in _homepage_sitemap_links(homepage_html or "", root + "/"):
+    for url in _homepage_sitemap_links(homepage_html or "", home):
         out.setdefault(url, "homepage_link")
-    for path in WELL_KNOWN_SITEMAP_PATHS:
-        out.setdefault(root + path, "well_known")
+    for url in _probe_urls(base_url):
+        out.setdefault(url, "well_known")
     return list(out.items())
 
 
@@ -882,21 +918,25 @@ def discover_sitemaps(base_url: str, *, walker: SitemapWalker | None = None, pro
                       robots_text: str | None = None, homepage_html: str | None = None) -> list[DiscoveredSitemap]:
     """WF4 core: find a site's sitemap files, following indexes (bounded, loop-safe).
 
-    Tries robots.txt Sitemap: lines first; only if they yield no valid
-    sitemap, the homepage's sitemap links; then the well-known paths. Each
-    valid file (and each child of an index, depth-first up to the walker's
-    depth) becomes a DiscoveredSitemap; files that failed to fetch or parse
-    are returned with `error` set only when they came from robots.txt,
-    the homepage or an index (failed well-known probes are expected and
-    omitted). Raises RetryableError when robots.txt is temporarily
-    unavailable and PermanentError when the site itself is refused (SSRF) or
-    does not exist.
+    `base_url` is where the site lives: its origin, or the path it lives
+    under ("https://host/project/"). Tries robots.txt Sitemap: lines first;
+    only if they yield no entries, the homepage's sitemap links; then the
+    well-known paths (`sitemap_candidates` order: the CMS paths under the
+    site's path, then the root's), stopping at the first that yields
+    entries. Each valid file (and each child of an index, depth-first up to
+    the walker's depth) becomes a DiscoveredSitemap; files that failed to
+    fetch or parse are returned with `error` set only when they came from
+    robots.txt, the homepage or an index (failed well-known probes are
+    expected and omitted). Raises RetryableError when robots.txt is
+    temporarily unavailable and PermanentError when the site itself is
+    refused (SSRF) or does not exist.
     """
     from pages.fetch import fetch, robots_for
 
     walker = walker or SitemapWalker.from_settings()
     parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"
+    home = root + site_path_base(base_url)
     if walker.site_url is None:
         walker.site_url = root + "/"
     if robots_text is None:
@@ -907,6 +947,7 @@ def discover_sitemaps(base_url: str, *, walker: SitemapWalker | None = None, pro
     found: list[DiscoveredSitemap] = []
 
     def walk(url: str, how: str, depth: int, parent: str | None, report_errors: bool) -> bool:
+        """Read one file (and an index's children); True when it yielded entries."""
         if not walker.visit(url, depth):
             return False
         item = DiscoveredSitemap(url=url, how=how, depth=depth, parent=parent)
@@ -926,26 +967,25 @@ def discover_sitemaps(base_url: str, *, walker: SitemapWalker | None = None, pro
                     item.warnings.append("time budget exhausted; remaining children not visited")
                     break
                 walk(child, "sitemap_index", depth + 1, url, True)
-        return True
+        return item.url_count > 0
 
-    robots_urls = robots_sitemap_urls(robots_text, root + "/")
     ok = False
-    for url in robots_urls:
+    for url in robots_sitemap_urls(robots_text, root + "/"):
         ok = walk(url, "robots", 0, None, True) or ok
     if ok:
         return found
     if homepage_html is None:
         try:
-            homepage_html = fetch(root + "/", purpose="homepage").text
+            homepage_html = fetch(home, purpose="homepage").text
         except WorkflowError:
             homepage_html = ""
-    for url in _homepage_sitemap_links(homepage_html, root + "/"):
+    for url in _homepage_sitemap_links(homepage_html, home):
         ok = walk(url, "homepage_link", 0, None, True) or ok
     if ok or not probe_well_known:
         return found
-    for path in WELL_KNOWN_SITEMAP_PATHS:
+    for url in _probe_urls(home):
         if walker.expired:
             break
-        if walk(root + path, "well_known", 0, None, False):
-            break  # one valid well-known file (and its children) is enough
+        if walk(url, "well_known", 0, None, False):
+            break  # the first file with entries (and its children) is enough: be polite
     return found

@@ -42,6 +42,21 @@ combine: "lat50-gzip-acme.de"):
   toolarge-     the homepage is a 20 MB HTML page, streamed without Content-Length
   notfound-     the contact page answers 404
   lat50-        50 ms latency on every response (plus make_app's latency_s)
+  real-web shapes (issue #12):
+  pathsite-     the site lives under /project/ (a GitHub Pages project site): "/" is 404, robots.txt 404,
+                /project/ the homepage, /project/sitemap.xml its sitemap; the host's /sitemap.xml is
+                another site's (it lists only /user-page); with nositemap- neither exists
+  wk<N>-        the only sitemap is at CMS_PATHS[N] (sitemap.xml … sitemap_news.xml), nothing in
+                robots.txt or on the homepage: .txt is a text sitemap, .gz gzipped, the index paths an
+                index of <name>-pages.xml/<name>-posts.xml, the news paths a Google News urlset
+                (combines with pathsite-: under /project/)
+  relindex-     robots -> /sitemap_index.xml, a Yoast index of a static export: xml-stylesheet PI,
+                root-relative children (/post-sitemap.xml, /page-sitemap.xml), a trailing comment
+  badcomment-   every XML sitemap ends with a comment containing "--" (not well-formed; Hexo) after the root
+  blankline-    every XML sitemap starts with a blank line before the XML declaration (a WordPress plugin)
+  shared-       a site on a shared host (name.github.io): robots -> /sitemap_index.xml listing its own
+                /sitemap-pages.xml and /sitemap-posts.xml and https://bob.github.io/sitemap.xml (another
+                site); /sitemap-pages.xml also lists two https://bob.github.io/ pages
 
 Test hooks, on every host:
   /__echo                       JSON of the request (method, path, headers)
@@ -61,6 +76,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import threading
 import time
 import zlib
@@ -75,7 +91,16 @@ SHAPES = (
     "crawldelay",
     "ratelimit",
     "bomb", "entities", "selfindex", "redirectloop", "slow", "huge", "bigtext", "toolarge", "notfound", "lat50",
+    "pathsite", "relindex", "badcomment", "blankline", "shared",
 )
+# What CMSs and generators publish (the wk<N>- shapes), independent of pages.sitemaps on purpose:
+# the sandbox is the web, discovery has to find these.
+CMS_PATHS = (
+    "/sitemap.xml", "/sitemap_index.xml", "/sitemap-index.xml", "/wp-sitemap.xml", "/news-sitemap.xml",
+    "/sitemap_news.xml", "/post-sitemap.xml", "/page-sitemap.xml", "/sitemap.txt", "/sitemap.xml.gz",
+)
+PATHSITE_PREFIX = "/project"
+SHARED_OTHER_SITE = "https://bob.github.io"
 SLOW_SECONDS = 5.0
 BIGTEXT_BYTES = 55_000_000
 TOOLARGE_BYTES = 20 * 1024 * 1024
@@ -156,12 +181,13 @@ def _registrable(host: str) -> str:
     return site_key(host)
 
 
-def _parse_host(host: str) -> tuple[frozenset, str]:
+def _parse_host(host: str) -> tuple[frozenset, str, str | None]:
     host = host.lower().split(":", 1)[0].rstrip(".")
     if host.startswith("www."):
         host = host[4:]
     first, _, rest = host.partition(".")
     shapes = set()
+    only_path = None
     changed = True
     while changed:
         changed = False
@@ -170,14 +196,20 @@ def _parse_host(host: str) -> tuple[frozenset, str]:
                 shapes.add(shape)
                 first = first[len(shape) + 1:]
                 changed = True
-    return frozenset(shapes), first
+        match = re.match(r"wk(\d+)-(?=.)", first)
+        if match and int(match.group(1)) < len(CMS_PATHS):
+            shapes.add("wk")
+            only_path = CMS_PATHS[int(match.group(1))]
+            first = first[match.end():]
+            changed = True
+    return frozenset(shapes), first, only_path
 
 
 @functools.lru_cache(maxsize=1024)
 def site_for(host: str) -> dict:
     """The deterministic model of the site at `host` (shapes, language, pages, contacts)."""
     host = host.lower().split(":", 1)[0].rstrip(".")
-    shapes, label = _parse_host(host)
+    shapes, label, only_path = _parse_host(host)
     domain = _registrable(host)
     tld = host.rsplit(".", 1)[-1]
     lang = _LANG_BY_TLD.get(tld, "en")
@@ -185,7 +217,8 @@ def site_for(host: str) -> dict:
     digest = hashlib.sha256(host.encode()).digest()
     name = " ".join(part.capitalize() for part in label.split("-") if part) or "Example"
     words = _WORDS[lang]
-    paths = dict(_PATHS[lang])
+    prefix = PATHSITE_PREFIX if "pathsite" in shapes else ""
+    paths = {key: prefix + path for key, path in _PATHS[lang].items()}
     country, area, ndigits = _PHONE_PLAN[region]
 
     def phone(offset: int) -> str:
@@ -205,10 +238,13 @@ def site_for(host: str) -> dict:
         f"https://www.linkedin.com/company/{social_slug}",
     ]
     blog_posts = [f"{paths['blog']}/{slug}" for slug in ("opening-hours", "new-team-member", "summer-offer")]
-    pages = ["/", *paths.values(), *blog_posts]
+    pages = [prefix + "/", *paths.values(), *blog_posts]
     return {
         "host": host,
         "shapes": shapes,
+        "prefix": prefix,
+        "home": prefix + "/",
+        "only_path": only_path and prefix + only_path,
         "domain": domain,
         "business_name": name,
         "language": lang,
@@ -293,7 +329,7 @@ def _layout(site: dict, title: str, body: str, head_extra: str = "") -> str:
 <meta name="description" content="{site['business_name']} – {title}">
 <link rel="canonical" href="https://{site['host']}{'' if title == 'Home' else ''}">
 {head_extra}</head>
-<body><header><a href="/">{site['business_name']}</a><nav><ul>{nav}</ul></nav></header>
+<body><header><a href="{site['home']}">{site['business_name']}</a><nav><ul>{nav}</ul></nav></header>
 <main><h1>{title}</h1>
 {body}
 </main>
@@ -306,13 +342,13 @@ def _page(site: dict, path: str) -> tuple[int, str] | None:
     words = _WORDS[site["language"]]
     paths = site["paths"]
     key = next((k for k, p in paths.items() if p == path), None)
-    if path == "/":
+    if path == site["home"]:
         head = '<link rel="sitemap" type="application/xml" title="Sitemap" href="/site-map-feed.xml">' \
             if "homelink" in site["shapes"] else ""
         links = "".join(f'<p><a href="{p}">{p}</a></p>' for p in site["blog_posts"])
         body = (f"<p>Welcome to {site['business_name']}.</p>{links}"
-                '<p><a href="https://www.example.org/partner">Partner</a> · <a href="/files/brochure.pdf">PDF</a>'
-                ' · <a href="#top">Top</a> · <a href="/contact?utm_source=home#form">Contact</a></p>')
+                f'<p><a href="https://www.example.org/partner">Partner</a> · <a href="{site["prefix"]}/files/brochure.pdf">'
+                f'PDF</a> · <a href="#top">Top</a> · <a href="{site["prefix"]}/contact?utm_source=home#form">Contact</a></p>')
         return 200, _layout(site, "Home", body, head)
     if key == "contact":
         if "notfound" in site["shapes"]:
@@ -356,13 +392,101 @@ def _page(site: dict, path: str) -> tuple[int, str] | None:
 _NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
-def _urlset(site: dict, paths) -> bytes:
+def _urlset(site: dict, paths, *, locs=None) -> bytes:
+    """A urlset of the site's `paths` (absolute URLs), or of the given `locs` as written."""
+    locs = locs if locs is not None else [f"https://{site['host']}{p}" for p in paths]
     entries = "".join(
-        f"<url><loc>https://{site['host']}{p}</loc><lastmod>2025-0{1 + i % 9}-1{i % 10}</lastmod>"
-        f"<changefreq>monthly</changefreq><priority>{'1.0' if p == '/' else '0.5'}</priority></url>\n"
-        for i, p in enumerate(paths)
+        f"<url><loc>{loc}</loc><lastmod>2025-0{1 + i % 9}-1{i % 10}</lastmod>"
+        f"<changefreq>monthly</changefreq><priority>{'1.0' if loc.endswith(site['home']) else '0.5'}</priority></url>\n"
+        for i, loc in enumerate(locs)
     )
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {_NS}>\n{entries}</urlset>\n'.encode()
+
+
+def _news_urlset(site: dict, paths) -> bytes:
+    """A Google News sitemap (news: namespace) of the site's `paths`."""
+    entries = "".join(
+        f"<url><loc>https://{site['host']}{p}</loc><news:news><news:publication><news:name>{site['business_name']}"
+        f"</news:name><news:language>{site['language']}</news:language></news:publication>"
+        f"<news:publication_date>2025-01-0{1 + i % 9}</news:publication_date><news:title>{p.rsplit('/', 1)[-1]}"
+        f"</news:title></news:news></url>\n"
+        for i, p in enumerate(paths)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {_NS} '
+            f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n{entries}</urlset>\n').encode()
+
+
+def _only_path_sitemap(site: dict, path: str):
+    """The wk<N>- shapes: the one sitemap a CMS publishes at its usual path (and an index's children)."""
+    only = site["only_path"]
+    pages, posts = site["pages"], site["blog_posts"]
+    xml = "application/xml; charset=utf-8"
+    name = only.rsplit("/", 1)[-1]
+    stem = only[: -len(".xml")] if only.endswith(".xml") else only
+    if name in ("sitemap_index.xml", "sitemap-index.xml", "wp-sitemap.xml"):
+        if path == only:
+            return 200, xml, _index(site, [stem + "-pages.xml", stem + "-posts.xml"]), []
+        if path == stem + "-pages.xml":
+            return 200, xml, _urlset(site, [p for p in pages if p not in posts]), []
+        if path == stem + "-posts.xml":
+            return 200, xml, _urlset(site, posts), []
+        return None
+    if path != only:
+        return None
+    if name.endswith(".txt"):
+        return 200, "text/plain; charset=utf-8", "".join(f"https://{site['host']}{p}\n" for p in pages).encode(), []
+    if name.endswith(".gz"):
+        return 200, "application/gzip", gzip.compress(_urlset(site, pages), mtime=0), []
+    if "news" in name:
+        return 200, xml, _news_urlset(site, posts), []
+    return 200, xml, _urlset(site, pages), []
+
+
+_YOAST_INDEX = """<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" href="/main-sitemap.xsl"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+	<sitemap>
+		<loc>/post-sitemap.xml</loc>
+		<lastmod>2024-05-30T22:36:11+00:00</lastmod>
+	</sitemap>
+	<sitemap>
+		<loc>/page-sitemap.xml</loc>
+	</sitemap>
+</sitemapindex>
+<!-- XML Sitemap generated by Yoast SEO -->"""
+
+
+def _real_web_sitemap(site: dict, path: str):
+    """pathsite-, relindex-, shared-: the sitemap shapes of issue #12, or None."""
+    shapes, pages, posts = site["shapes"], site["pages"], site["blog_posts"]
+    xml = "application/xml; charset=utf-8"
+    if "pathsite" in shapes:
+        if "nositemap" in shapes:
+            return None
+        if path == PATHSITE_PREFIX + "/sitemap.xml":
+            return 200, xml, _urlset(site, pages), []
+        if path == "/sitemap.xml":  # the host's root: another site (the user's own), not this one
+            return 200, xml, _urlset(site, ["/user-page"]), []
+        return None
+    if "relindex" in shapes:
+        if path == "/sitemap_index.xml":
+            return 200, xml, _YOAST_INDEX.encode(), []
+        if path == "/post-sitemap.xml":
+            return 200, xml, _urlset(site, posts), []
+        if path == "/page-sitemap.xml":  # a static export rewrote the page URLs root-relative too
+            return 200, xml, _urlset(site, (), locs=[p for p in pages if p not in posts]), []
+        return None
+    if "shared" in shapes:
+        if path == "/sitemap_index.xml":
+            index = _index(site, ["/sitemap-pages.xml", "/sitemap-posts.xml"])
+            other = f"<sitemap><loc>{SHARED_OTHER_SITE}/sitemap.xml</loc></sitemap>\n</sitemapindex>".encode()
+            return 200, xml, index.replace(b"</sitemapindex>", other), []
+        if path == "/sitemap-pages.xml":
+            own = [f"https://{site['host']}{p}" for p in pages if p not in posts]
+            return 200, xml, _urlset(site, (), locs=[*own, f"{SHARED_OTHER_SITE}/", f"{SHARED_OTHER_SITE}/contact"]), []
+        if path == "/sitemap-posts.xml":
+            return 200, xml, _urlset(site, posts), []
+        return None
+    return None
 
 
 def _index(site: dict, paths) -> bytes:
@@ -464,6 +588,8 @@ def _toolarge(site: dict, total: int = TOOLARGE_BYTES):
 def _robots(site: dict) -> str:
     shapes = site["shapes"]
     host = site["host"]
+    if "wk" in shapes:
+        return "User-agent: *\nDisallow: /admin/\nAllow: /\n"
     if "blocked" in shapes:
         return f"User-agent: ScraperSkyBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n\nSitemap: https://{host}/sitemap.xml\n"
     lines = ["User-agent: *", "Disallow: /admin/", "Allow: /"]
@@ -473,7 +599,7 @@ def _robots(site: dict) -> str:
         return "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n"
     if shapes & {"nositemap", "homelink"}:
         return "\n".join(lines) + "\n"
-    if "index" in shapes or "selfindex" in shapes:
+    if shapes & {"index", "selfindex", "relindex", "shared"}:
         sitemap = "/sitemap_index.xml"
     elif shapes & {"gzip", "bomb", "huge"}:
         sitemap = "/sitemap.xml.gz"
@@ -493,6 +619,10 @@ def _sitemap(site: dict, path: str):
     shapes = site["shapes"]
     pages = site["pages"]
     xml = "application/xml; charset=utf-8"
+    if "wk" in shapes:
+        return _only_path_sitemap(site, path)
+    if shapes & {"pathsite", "relindex", "shared"}:
+        return _real_web_sitemap(site, path)
     if shapes & {"nositemap", "homelink", "wp"} and path in ("/sitemap.xml", "/sitemap_index.xml"):
         return None
     if "homelink" in shapes and path == "/site-map-feed.xml":
@@ -636,14 +766,21 @@ def make_app(*, latency_s: float = 0.0):
         if path == "/robots.txt":
             if "robots500" in shapes:
                 return respond(start_response, 500, "text/plain", "oops")
-            if "norobots" in shapes:
+            if shapes & {"norobots", "pathsite"}:
                 return respond(start_response, 404, "text/plain", "no robots.txt here")
             return respond(start_response, 200, "text/plain; charset=utf-8", _robots(site))
         if "ratelimit" in shapes:
             return respond(start_response, 429, "text/plain", "slow down", [("Retry-After", "7")])
+        if "pathsite" in shapes and path == PATHSITE_PREFIX:
+            return respond(start_response, 301, "text/html", b"", [("Location", PATHSITE_PREFIX + "/")])
         sitemap = _sitemap(site, path)
         if sitemap is not None:
             status, content_type, body, headers = sitemap
+            if isinstance(body, bytes) and body.lstrip().startswith(b"<?xml"):
+                if "badcomment" in shapes:
+                    body += b"\n<!-- XML Sitemap generated by Hexo SEO Friendly Sitemap Generator -- v1.0 -->\n"
+                if "blankline" in shapes:
+                    body = b"\n\n" + body
             return respond(start_response, status, content_type, body, headers)
         if path == "/" and "toolarge" in shapes:
             return respond(start_response, 200, "text/html; charset=utf-8", _toolarge(site))

@@ -13,7 +13,7 @@ import factory
 from django.utils import timezone
 
 from pages.categorize import categorize_url
-from pages.models import Domain, DomainSource, Page, PageSource, SitemapFile
+from pages.models import Domain, DomainKind, DomainSource, Page, PageSource, SitemapFile
 
 
 def _now():
@@ -67,7 +67,11 @@ class DomainFactory(factory.django.DjangoModelFactory):
     source = DomainSource.DIRECT
     homepage_url = factory.LazyAttribute(lambda o: f"https://{o.domain}")
 
-    Params = type("Params", (), _states("sitemap_discovery"))
+    Params = type("Params", (), {
+        **_states("sitemap_discovery"),
+        # a whole host on a shared platform (name.github.io, name.wixsite.com), as places.domains keys it
+        "site_builder": factory.Trait(kind=DomainKind.SITE_BUILDER),
+    })
 
 
 class SitemapFileFactory(factory.django.DjangoModelFactory):

@@ -3,8 +3,8 @@ import pytest
 
 from curation import engine, registry, services
 from pages.models import Domain, Page, SitemapFile
-from pages.sitemaps import WELL_KNOWN_SITEMAP_PATHS
-from scrapersky.sandbox.websites import expected_contacts
+from pages.sitemaps import CMS_SITEMAP_PATHS, WELL_KNOWN_SITEMAP_PATHS
+from scrapersky.sandbox.websites import CMS_PATHS, expected_contacts
 from tests.pages.factories import DomainFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +180,74 @@ def test_discovery_only_ever_reads_the_domains_own_site(wf, websites):
     domain = discover(wf, "acme.com", homepage_url="https://www.acme.com")
     assert domain.sitemap_discovery_processing_status == "Completed"
     assert all(f.url.startswith("https://www.acme.com/") for f in SitemapFile.objects.filter(domain=domain))
+
+
+# --- the real web's shapes (issue #12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", range(len(CMS_PATHS)))
+def test_discovery_finds_a_sitemap_at_any_common_cms_path(wf, websites, index):
+    host = f"wk{index}-acme.com"
+    domain = discover(wf, host)
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    found = files(domain)
+    first = found[CMS_PATHS[index].lstrip("/")]
+    assert (first.discovered_how, first.depth, first.parent) == ("well_known", 0, None)
+    assert all(f.parent == first for name, f in found.items() if f != first)
+    assert domain.has_sitemap is True and domain.sitemap_count == len(found)
+    assert not any(f.fetch_error for f in found.values())
+
+
+def test_a_site_under_a_path_is_discovered_there(wf, websites):
+    host = "pathsite-acme.github.io"
+    domain = discover(wf, host, site_builder=True, homepage_url=f"https://{host}/project")
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    found = files(domain)
+    assert set(found) == {"project/sitemap.xml"}, "the host's own /sitemap.xml is another site's"
+    f = found["project/sitemap.xml"]
+    assert (f.sitemap_type, f.discovered_how, f.url_count) == ("urlset", "well_known", 11)
+    assert domain.title == "Home | Acme", "the homepage is the path's, not the host's"
+    assert domain.homepage_url == f"https://{host}/project"
+
+
+def test_a_site_under_a_path_without_a_sitemap_falls_back_to_its_own_pages(wf, websites, settings):
+    settings.DISCOVERY_FALLBACK_MAX_PAGES = 4
+    host = "pathsite-nositemap-acme.github.io"
+    domain = discover(wf, host, site_builder=True, homepage_url=f"https://{host}/project/")
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    assert domain.has_sitemap is False, domain.discovery_note
+    assert f"{len(CMS_SITEMAP_PATHS)} sitemap paths under /project/" in domain.discovery_note
+    urls = set(Page.objects.filter(domain=domain).values_list("url", flat=True))
+    assert f"https://{host}/project" in urls and f"https://{host}/project/contact" in urls
+    assert all(u.startswith(f"https://{host}/project") for u in urls)
+
+
+def test_a_homepage_path_that_is_no_site_falls_back_to_the_root(wf, websites):
+    domain = discover(wf, "acme.com", homepage_url="https://acme.com/gone/")
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    assert set(files(domain)) == {"sitemap.xml"}
+    assert domain.title == "Home | Acme"
+
+
+def test_a_yoast_index_with_root_relative_children_and_a_bad_trailing_comment(wf, websites):
+    domain = discover(wf, "relindex-badcomment-blankline-acme.com")
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    found = files(domain)
+    assert {name: (f.sitemap_type, f.discovered_how, f.url_count, f.truncated) for name, f in found.items()} == {
+        "sitemap_index.xml": ("index", "robots", 2, False),
+        "post-sitemap.xml": ("urlset", "sitemap_index", 3, False),
+        "page-sitemap.xml": ("urlset", "sitemap_index", 8, False),
+    }
+    assert found["post-sitemap.xml"].parent == found["sitemap_index.xml"]
+    assert any("malformed XML after the root element ignored" in w for w in found["page-sitemap.xml"].warnings)
+
+
+def test_an_index_on_a_shared_host_records_only_its_own_site(wf, websites):
+    domain = discover(wf, "shared-alice.github.io", site_builder=True)
+    assert domain.sitemap_discovery_processing_status == "Completed", domain.sitemap_discovery_processing_error
+    rows = list(SitemapFile.objects.filter(domain=domain))
+    assert {r.url for r in rows} == {f"https://shared-alice.github.io/{p}" for p in
+                                     ("sitemap_index.xml", "sitemap-pages.xml", "sitemap-posts.xml")}
+    assert websites.app.stats["requests"].get("bob.github.io", 0) == 0, "another site's sitemap is never fetched"
+    index = next(r for r in rows if r.url.endswith("sitemap_index.xml"))
+    assert any("bob.github.io" in w and "another site" in w for w in index.warnings)

@@ -250,3 +250,45 @@ def test_urls_of_other_sites_are_not_imported(wf, websites):
     sitemap = import_file(wf, "acme.com", "/sitemap.xml")
     assert all(p.url.startswith("https://acme.com/") for p in Page.objects.all())
     assert sitemap.pages_imported == 11
+
+
+# --- the real web's shapes (issue #12) ------------------------------------------------------------
+
+
+def _site_urls(host: str) -> set[str]:
+    return {f"https://{host}{p}".rstrip("/") if p != "/" else f"https://{host}/" for p in expected_contacts(host)["pages"]}
+
+
+def test_import_of_a_yoast_index_with_root_relative_children_and_malformed_tails(wf, websites):
+    host = "relindex-badcomment-blankline-acme.com"
+    sitemap = import_file(wf, host, "/sitemap_index.xml", sitemap_type="index")
+    assert sitemap.sitemap_import_processing_status == "Completed", sitemap.sitemap_import_processing_error
+    assert set(Page.objects.filter(domain=sitemap.domain).values_list("url", flat=True)) == _site_urls(host)
+    children = {f.url: f for f in SitemapFile.objects.filter(parent=sitemap)}
+    assert set(children) == {f"https://{host}/post-sitemap.xml", f"https://{host}/page-sitemap.xml"}
+    assert children[f"https://{host}/page-sitemap.xml"].pages.count() == 8
+    assert not any(f.truncated for f in [sitemap, *children.values()])
+
+
+def test_import_on_a_shared_host_keeps_the_sites_own_pages_only(wf, websites):
+    host = "shared-alice.github.io"
+    domain = DomainFactory(domain=host, site_builder=True)
+    sitemap = SitemapFileFactory(domain=domain, url=f"https://{host}/sitemap_index.xml", sitemap_type="index",
+                                 queued=True)
+    engine.workflow_run(wf)
+    sitemap.refresh_from_db()
+    assert sitemap.sitemap_import_processing_status == "Completed", sitemap.sitemap_import_processing_error
+    assert set(Page.objects.filter(domain=domain).values_list("url", flat=True)) == _site_urls(host)
+    assert not SitemapFile.objects.filter(url__contains="bob.github.io").exists()
+    assert websites.app.stats["requests"].get("bob.github.io", 0) == 0
+
+
+def test_import_of_a_site_under_a_path(wf, websites):
+    host = "pathsite-acme.github.io"
+    domain = DomainFactory(domain=host, site_builder=True, homepage_url=f"https://{host}/project/")
+    sitemap = SitemapFileFactory(domain=domain, url=f"https://{host}/project/sitemap.xml", queued=True)
+    engine.workflow_run(wf)
+    sitemap.refresh_from_db()
+    assert sitemap.sitemap_import_processing_status == "Completed", sitemap.sitemap_import_processing_error
+    urls = set(Page.objects.filter(domain=domain).values_list("url", flat=True))
+    assert urls == _site_urls(host) and f"https://{host}/project/contact" in urls

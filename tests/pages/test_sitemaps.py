@@ -11,6 +11,7 @@ from curation.exceptions import ErrorClass, PermanentError, RetryableError
 from pages.categorize import categorize_url
 from pages.fetch import fetch
 from pages.sitemaps import (
+    CMS_SITEMAP_PATHS,
     WELL_KNOWN_SITEMAP_PATHS,
     SitemapWalker,
     discover_sitemaps,
@@ -20,9 +21,10 @@ from pages.sitemaps import (
     path_depth,
     on_site,
     site_key,
+    site_path_base,
     sitemap_candidates,
 )
-from scrapersky.sandbox.websites import _BILLION_LAUGHS, _huge_gz, expected_contacts, gzip_bomb
+from scrapersky.sandbox.websites import CMS_PATHS, _BILLION_LAUGHS, _huge_gz, expected_contacts, gzip_bomb, site_for
 
 MB = 1024 * 1024
 LIMITS = {"max_urls": 50_000, "max_decompressed_bytes": 200 * MB, "deadline": None}
@@ -529,3 +531,104 @@ def test_sitemap_hosted_elsewhere_accepts_the_sites_urls_when_told():
     assert parse(data, url="https://cdn.host.example/s/sitemap.xml").urls == []
     result = parse(data, url="https://cdn.host.example/s/sitemap.xml", site_url="https://www.shop.example/")
     assert [u.loc for u in result.urls] == ["https://shop.example/p/1"]
+
+
+# ----------------------------------------------------------------------------- the real web's shapes (issue #12)
+
+
+@pytest.mark.parametrize("url, whole_path, expected", [
+    ("https://acme.test", False, "/"),
+    ("https://acme.test/", False, "/"),
+    ("https://alice.github.io/project/", False, "/project/"),
+    ("https://alice.github.io/project/index.html", False, "/project/"),
+    ("https://acme.test/contact", False, "/"),  # a page of a site at the root
+    ("https://acme.test/de/kontakt", False, "/de/"),
+    ("https://user.wixsite.com/dental", True, "/dental/"),  # a site builder's path is the site
+    ("https://user.wixsite.com/dental/home.html", True, "/dental/"),
+    ("https://acme.test//a//", False, "/a/"),
+])
+def test_site_path_base(url, whole_path, expected):
+    assert site_path_base(url, whole_path=whole_path) == expected
+
+
+def test_candidates_of_a_site_under_a_path_try_its_own_paths_first():
+    html = '<html><head><link rel="sitemap" href="feed/sitemap.xml"></head></html>'
+    candidates = sitemap_candidates(base_url="https://alice.github.io/project/", robots_text="", homepage_html=html)
+    urls = [u for u, _ in candidates]
+    assert candidates[0] == ("https://alice.github.io/project/feed/sitemap.xml", "homepage_link")
+    under_path = [f"https://alice.github.io/project/{p}" for p in CMS_SITEMAP_PATHS]
+    assert urls[1:1 + len(CMS_SITEMAP_PATHS)] == under_path
+    assert urls[1 + len(CMS_SITEMAP_PATHS)] == "https://alice.github.io/sitemap.xml"
+    assert {"news-sitemap.xml", "sitemap_news.xml", "post-sitemap.xml", "page-sitemap.xml", "sitemap-index.xml",
+            "wp-sitemap.xml", "sitemap.txt", "sitemap.xml.gz", "sitemap_index.xml"} <= set(CMS_SITEMAP_PATHS)
+    assert {f"/{p}" for p in CMS_SITEMAP_PATHS} <= set(WELL_KNOWN_SITEMAP_PATHS)
+
+
+@pytest.mark.parametrize("index", range(len(CMS_PATHS)))
+def test_discovery_finds_the_one_sitemap_a_cms_publishes(sandbox, websites_server, index):
+    host = f"wk{index}-acme.test"
+    path = CMS_PATHS[index]
+    found = discover_sitemaps(f"https://{host}/", walker=walker())
+    assert found[0].url == f"https://{host}{path}" and found[0].how == "well_known", [f.url for f in found]
+    assert all(item.error is None for item in found)
+    site = site_for(host)
+    listed = sum(item.url_count for item in found if item.kind != "index")
+    assert listed == (len(site["blog_posts"]) if "news" in path else len(site["pages"]))
+    if found[0].kind == "index":
+        assert [item.depth for item in found] == [0, 1, 1]
+    # stopped at the first hit: no CMS path after it was requested
+    probes = WELL_KNOWN_SITEMAP_PATHS.index(path) + 1
+    assert websites_server.app.stats["requests"][host] == 1 + 1 + probes + (2 if found[0].kind == "index" else 0)
+
+
+@pytest.mark.parametrize("host, base, expected", [
+    ("pathsite-acme.github.io", "/project/", [("/project/sitemap.xml", "urlset", 11)]),
+    ("pathsite-wk4-acme.github.io", "/project/", [("/project/news-sitemap.xml", "urlset", 3)]),
+    ("pathsite-wk1-acme.github.io", "/project/", [("/project/sitemap_index.xml", "index", 2),
+                                                  ("/project/sitemap_index-pages.xml", "urlset", 8),
+                                                  ("/project/sitemap_index-posts.xml", "urlset", 3)]),
+])
+def test_discovery_of_a_site_under_a_path(sandbox, host, base, expected):
+    found = discover_sitemaps(f"https://{host}{base}", walker=walker())
+    assert [(f.url.split(host, 1)[1], f.kind, f.url_count) for f in found] == expected
+    assert found[0].how == "well_known"
+    # the host's own /sitemap.xml (another site) was never read: the path's own sitemap came first
+    assert not any(f.url == f"https://{host}/sitemap.xml" for f in found)
+
+
+def test_discovery_follows_a_yoast_index_with_root_relative_children(sandbox):
+    host = "relindex-acme.test"
+    found = discover_sitemaps(f"https://{host}/", walker=walker())
+    assert [(f.url, f.how, f.kind, f.depth, f.url_count) for f in found] == [
+        (f"https://{host}/sitemap_index.xml", "robots", "index", 0, 2),
+        (f"https://{host}/post-sitemap.xml", "sitemap_index", "urlset", 1, 3),
+        (f"https://{host}/page-sitemap.xml", "sitemap_index", "urlset", 1, 8),
+    ]
+    assert any("2 root-relative <loc> entries resolved" in w for w in found[0].warnings)
+    assert any("8 root-relative <loc> entries resolved" in w for w in found[2].warnings)
+
+
+@pytest.mark.parametrize("host", ["badcomment-acme.test", "blankline-acme.test", "badcomment-blankline-relindex-acme.test"])
+def test_harmless_malformations_do_not_lose_a_sitemap(sandbox, host):
+    raw = fetch(f"https://{host}/robots.txt", purpose="robots").text
+    (sitemap_url,) = [line.split(": ", 1)[1] for line in raw.splitlines() if line.startswith("Sitemap:")]
+    body = fetch(sitemap_url, purpose="sitemap").content
+    assert body.startswith(b"\n\n<?xml") == ("blankline" in host)
+    assert (b" -- v1.0 -->" in body) == ("badcomment" in host)
+    found = discover_sitemaps(f"https://{host}/", walker=walker())
+    assert all(f.error is None and not f.truncated for f in found)
+    assert sum(f.url_count for f in found if f.kind != "index") == 11
+    if "badcomment" in host:
+        assert all(any("malformed XML after the root element ignored" in w for w in f.warnings) for f in found)
+
+
+def test_an_index_on_a_shared_host_keeps_its_own_children_only(sandbox):
+    host = "shared-alice.github.io"
+    found = discover_sitemaps(f"https://{host}/", walker=walker())
+    assert [(f.url, f.kind, f.url_count) for f in found] == [
+        (f"https://{host}/sitemap_index.xml", "index", 2),
+        (f"https://{host}/sitemap-pages.xml", "urlset", 8),
+        (f"https://{host}/sitemap-posts.xml", "urlset", 3),
+    ]
+    assert any("1 URLs on another site dropped (e.g. https://bob.github.io/sitemap.xml)" in w for w in found[0].warnings)
+    assert any("2 URLs on another site dropped (e.g. https://bob.github.io/)" in w for w in found[1].warnings)
