@@ -23,7 +23,7 @@ combine: "lat50-gzip-acme.de"):
   gzip-         robots -> /sitemap.xml.gz (application/gzip)
   text-         robots -> /sitemap.txt (one URL per line)
   wp-           WordPress: robots without Sitemap:, /wp-sitemap.xml index only
-  homelink-     only a <link rel="sitemap" href="/site-map-feed.xml"> on the homepage
+  homelink-     only a <link rel="sitemap" href="site-map-feed.xml"> (relative) on the homepage
   rss-          robots -> /feed.xml (RSS 2.0);  atom-  robots -> /atom.xml (Atom)
   blocked-      robots.txt "User-agent: ScraperSkyBot / Disallow: /"
   robots500-    robots.txt answers 500
@@ -343,7 +343,7 @@ def _page(site: dict, path: str) -> tuple[int, str] | None:
     paths = site["paths"]
     key = next((k for k, p in paths.items() if p == path), None)
     if path == site["home"]:
-        head = '<link rel="sitemap" type="application/xml" title="Sitemap" href="/site-map-feed.xml">' \
+        head = '<link rel="sitemap" type="application/xml" title="Sitemap" href="site-map-feed.xml">' \
             if "homelink" in site["shapes"] else ""
         links = "".join(f'<p><a href="{p}">{p}</a></p>' for p in site["blog_posts"])
         body = (f"<p>Welcome to {site['business_name']}.</p>{links}"
@@ -460,7 +460,7 @@ def _real_web_sitemap(site: dict, path: str):
     shapes, pages, posts = site["shapes"], site["pages"], site["blog_posts"]
     xml = "application/xml; charset=utf-8"
     if "pathsite" in shapes:
-        if "nositemap" in shapes:
+        if shapes & {"nositemap", "homelink"}:
             return None
         if path == PATHSITE_PREFIX + "/sitemap.xml":
             return 200, xml, _urlset(site, pages), []
@@ -621,12 +621,12 @@ def _sitemap(site: dict, path: str):
     xml = "application/xml; charset=utf-8"
     if "wk" in shapes:
         return _only_path_sitemap(site, path)
+    if "homelink" in shapes and path == site["prefix"] + "/site-map-feed.xml":
+        return 200, xml, _urlset(site, pages), []
     if shapes & {"pathsite", "relindex", "shared"}:
         return _real_web_sitemap(site, path)
     if shapes & {"nositemap", "homelink", "wp"} and path in ("/sitemap.xml", "/sitemap_index.xml"):
         return None
-    if "homelink" in shapes and path == "/site-map-feed.xml":
-        return 200, xml, _urlset(site, pages), []
     if "wp" in shapes:
         if path == "/wp-sitemap.xml":
             return 200, xml, _index(site, ["/wp-sitemap-posts-page-1.xml", "/wp-sitemap-posts-post-1.xml"]), []

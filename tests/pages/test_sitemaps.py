@@ -584,6 +584,7 @@ def test_discovery_finds_the_one_sitemap_a_cms_publishes(sandbox, websites_serve
 @pytest.mark.parametrize("host, base, expected", [
     ("pathsite-acme.github.io", "/project/", [("/project/sitemap.xml", "urlset", 11)]),
     ("pathsite-wk4-acme.github.io", "/project/", [("/project/news-sitemap.xml", "urlset", 3)]),
+    ("pathsite-homelink-acme.github.io", "/project/", [("/project/site-map-feed.xml", "urlset", 11)]),
     ("pathsite-wk1-acme.github.io", "/project/", [("/project/sitemap_index.xml", "index", 2),
                                                   ("/project/sitemap_index-pages.xml", "urlset", 8),
                                                   ("/project/sitemap_index-posts.xml", "urlset", 3)]),
@@ -591,7 +592,7 @@ def test_discovery_finds_the_one_sitemap_a_cms_publishes(sandbox, websites_serve
 def test_discovery_of_a_site_under_a_path(sandbox, host, base, expected):
     found = discover_sitemaps(f"https://{host}{base}", walker=walker())
     assert [(f.url.split(host, 1)[1], f.kind, f.url_count) for f in found] == expected
-    assert found[0].how == "well_known"
+    assert found[0].how == ("homepage_link" if "homelink" in host else "well_known")
     # the host's own /sitemap.xml (another site) was never read: the path's own sitemap came first
     assert not any(f.url == f"https://{host}/sitemap.xml" for f in found)
 
