@@ -20,6 +20,7 @@ impressum), 2 (other suggested pages) or 3.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ class Category:
         return (4 - self.priority) + self.confidence
 
 
+@functools.lru_cache(maxsize=8192)  # a sitemap's URLs share most of their segments ("products", "en"…)
 def _fold(segment: str) -> str:
     segment = unquote(segment).lower().strip()
     decomposed = unicodedata.normalize("NFKD", segment)

@@ -32,9 +32,11 @@ Safety and politeness, in the order a request goes through them:
    through the SSRF guard (loopback passes only because the allow-list says
    so).
 5. Politeness: at most FETCH_PER_HOST_CONCURRENCY requests in flight per host
-   name (a process-wide semaphore), and at least FETCH_PER_HOST_DELAY seconds
-   (or the robots.txt Crawl-delay, capped at 10 s) between request starts to
-   the same host.
+   name, and at least FETCH_PER_HOST_DELAY seconds (or the robots.txt
+   Crawl-delay, capped at 10 s) between request starts to the same host —
+   across all worker processes and machines (`pages.politeness`: Redis or
+   PostgreSQL; this process's memory on SQLite). The robots.txt cache is
+   shared the same way.
 6. Time: connect timeout, read timeout (per socket read, also the wait for
    the headers) and a total deadline for the whole fetch including redirects.
    The deadline is checked after every network read, and each socket read
@@ -74,6 +76,7 @@ from django.conf import settings
 from protego import Protego
 
 from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowError
+from pages import politeness
 
 __all__ = [
     "FetchResult",
@@ -96,6 +99,7 @@ _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _CHUNK = 64 * 1024
 _MAX_CRAWL_DELAY = 10.0
 _ROBOTS_FAILURE_TTL = 60.0
+_MAX_CACHED_HOSTS = 10_000
 _ERROR_BODY_PEEK = 32 * 1024
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _BOT_BLOCK_PATTERNS = re.compile(
@@ -320,81 +324,26 @@ def resolve_target(url: str, cfg: _Config | None = None) -> _Target:
 # ----------------------------------------------------------------------------- politeness
 
 
-class _HostGate:
-    def __init__(self, concurrency: int):
-        self.semaphore = threading.BoundedSemaphore(concurrency)
-        self.lock = threading.Lock()
-        self.next_start = 0.0
-        self.users = 0  # threads holding or waiting for this gate (guarded by _GATES_LOCK)
-
-
-_GATES: dict[tuple[str, int], _HostGate] = {}
-_GATES_LOCK = threading.Lock()
-_MAX_CACHED_HOSTS = 10_000
-
-
-def _gate(host: str, concurrency: int) -> _HostGate:
-    key = (host, concurrency)
-    with _GATES_LOCK:
-        gate = _GATES.get(key)
-        if gate is None:
-            if len(_GATES) >= _MAX_CACHED_HOSTS:  # a long-running worker visits many hosts: forget idle ones
-                now = time.monotonic()
-                for stale in [k for k, g in _GATES.items() if g.users == 0 and g.next_start <= now]:
-                    del _GATES[stale]
-            gate = _GATES[key] = _HostGate(concurrency)
-        gate.users += 1
-        return gate
-
-
-def _release_gate(gate: _HostGate) -> None:
-    with _GATES_LOCK:
-        gate.users -= 1
-
-
 class _Polite:
-    """Context manager: take a per-host slot, then wait for the per-host delay."""
+    """Context manager: take one of the host's slots, then wait for its turn (`pages.politeness`: shared by
+    every worker process and machine through Redis or PostgreSQL, in this process's memory on SQLite)."""
 
     def __init__(self, host: str, cfg: _Config, delay: float, deadline: float, url: str):
-        self.gate = _gate(host, cfg.per_host_concurrency)
-        self.delay = delay
-        self.deadline = deadline
-        self.url = url
+        self._slot = politeness.backend().slot(host, limit=cfg.per_host_concurrency, delay=delay,
+                                               deadline=deadline, url=url)
 
     def __enter__(self):
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0 or not self.gate.semaphore.acquire(timeout=remaining):
-            _release_gate(self.gate)
-            raise RetryableError(f"Timed out waiting for a free connection slot for {self.url}", error_class=ErrorClass.TIMEOUT)
-        try:
-            if self.delay > 0:
-                with self.gate.lock:
-                    now = time.monotonic()
-                    start = max(now, self.gate.next_start)
-                    self.gate.next_start = start + self.delay
-                wait = start - time.monotonic()
-                if wait > 0:
-                    if time.monotonic() + wait > self.deadline:
-                        raise RetryableError(
-                            f"Per-host delay would exceed the time limit for {self.url}", error_class=ErrorClass.TIMEOUT
-                        )
-                    time.sleep(wait)
-        except BaseException:
-            self.gate.semaphore.release()
-            _release_gate(self.gate)
-            raise
+        self._slot.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.gate.semaphore.release()
-        _release_gate(self.gate)
-        return False
+        return self._slot.__exit__(*exc)
 
 
 # ----------------------------------------------------------------------------- robots.txt
 
-_ROBOTS: dict[str, tuple[float, Protego | None, WorkflowError | None]] = {}
-_ROBOTS_LOCK = threading.Lock()
+# Parsed robots.txt of this process, keyed by origin and the shared entry's expiry: parsing once per process.
+_PARSED: dict[tuple[str, float], Protego] = {}
 
 
 def _origin(url: str) -> str:
@@ -418,33 +367,29 @@ def robots_for(host_url: str) -> Protego | None:
     """
     cfg = _config()
     origin = _origin(host_url)
-    now = time.monotonic()
-    with _ROBOTS_LOCK:
-        cached = _ROBOTS.get(origin)
-    if cached and cached[0] > now:
-        if cached[2] is not None:
-            failure = cached[2]  # a fresh exception per caller (no shared traceback between threads)
-            raise RetryableError(failure.message, error_class=failure.error_class, retry_after=failure.retry_after)
-        return cached[1]
+    store = politeness.backend()
+    cached = store.robots_get(origin)
+    if cached is not None:
+        return _from_entry(origin, cached)
     robots_url = origin + "/robots.txt"
-    parsed: Protego | None = None
+    text: str | None = None
     failure: WorkflowError | None = None
     try:
         result = fetch(robots_url, purpose="robots", respect_robots=False, max_bytes=cfg.robots_max_bytes,
                        _truncate=True)  # like Google: rules after the size limit are ignored
-        parsed = Protego.parse(result.text)
+        text = result.text
         ttl = cfg.robots_ttl
     except PermanentError as exc:
         status = getattr(exc, "status", None)
         if status is not None and 300 <= status < 500:
             # 4xx: no robots.txt, allow all; a redirect loop or too many hops counts as 404 (Google)
-            parsed, ttl = None, cfg.robots_ttl
+            text, ttl = None, cfg.robots_ttl
         else:
             raise  # SSRF refusal, unknown host, TLS failure: the site itself is unreachable
     except RetryableError as exc:
         status = getattr(exc, "status", None)
         if status is not None and 400 <= status < 500 and status != 429:
-            parsed, ttl = None, cfg.robots_ttl  # 408: treat like other 4xx
+            text, ttl = None, cfg.robots_ttl  # 408: treat like other 4xx
         else:
             failure = RetryableError(
                 f"robots.txt of {origin} unavailable ({exc.message}); treating the site as disallowed for now",
@@ -452,14 +397,28 @@ def robots_for(host_url: str) -> Protego | None:
                 retry_after=exc.retry_after,
             )
             ttl = min(_ROBOTS_FAILURE_TTL, cfg.robots_ttl)
-    with _ROBOTS_LOCK:
-        if len(_ROBOTS) >= _MAX_CACHED_HOSTS:
-            now = time.monotonic()
-            for stale in [k for k, v in _ROBOTS.items() if v[0] <= now] or list(_ROBOTS)[: len(_ROBOTS) // 2]:
-                del _ROBOTS[stale]
-        _ROBOTS[origin] = (time.monotonic() + ttl, parsed, failure)
-    if failure is not None:
-        raise failure
+    entry = politeness.RobotsEntry(
+        time.time() + ttl, text,
+        {"message": failure.message, "error_class": failure.error_class, "retry_after": failure.retry_after}
+        if failure is not None else None)
+    if ttl > 0:
+        store.robots_put(origin, entry)
+    return _from_entry(origin, entry)
+
+
+def _from_entry(origin: str, entry: politeness.RobotsEntry) -> Protego | None:
+    if entry.failure is not None:  # a fresh exception per caller (no shared traceback between threads)
+        raise RetryableError(entry.failure["message"], error_class=entry.failure["error_class"],
+                             retry_after=entry.failure.get("retry_after"))
+    if entry.text is None:
+        return None
+    key = (origin, entry.expires_at)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = Protego.parse(entry.text)
+        if len(_PARSED) >= _MAX_CACHED_HOSTS:
+            _PARSED.clear()
+        _PARSED[key] = parsed
     return parsed
 
 
@@ -487,11 +446,9 @@ def sitemaps_from_robots(host_url: str) -> list[str]:
 
 
 def clear_caches() -> None:
-    """Forget cached robots.txt files and per-host gates (tests, settings changes)."""
-    with _ROBOTS_LOCK:
-        _ROBOTS.clear()
-    with _GATES_LOCK:
-        _GATES.clear()
+    """Forget cached robots.txt files and per-host slots and pacing (tests, settings changes)."""
+    _PARSED.clear()
+    politeness.clear()
 
 
 # ----------------------------------------------------------------------------- fetching

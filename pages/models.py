@@ -205,3 +205,21 @@ class PageContent(BaseModel):
 
     def __str__(self) -> str:
         return self.title or self.final_url
+
+
+class HostPoliteness(models.Model):
+    """Per-host state shared by every worker process (pages.politeness, PostgreSQL backend): when the next
+    request to a host may start, and the cached robots.txt of an origin (rows keyed "robots:<origin>")."""
+
+    host = models.CharField(max_length=300, primary_key=True)
+    next_start = models.FloatField(default=0.0, help_text="Unix time the next request to this host may start.")
+    robots_expires_at = models.FloatField(null=True, blank=True, help_text="Unix time the cached robots.txt expires.")
+    robots_text = models.TextField(null=True, blank=True, help_text="None: no robots.txt (allow all).")
+    robots_failure = models.JSONField(null=True, blank=True, help_text="A temporary failure to fetch robots.txt.")
+
+    class Meta:
+        verbose_name = "host politeness state"
+        verbose_name_plural = "host politeness state"
+
+    def __str__(self) -> str:
+        return self.host

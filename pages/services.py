@@ -25,7 +25,9 @@ import csv
 import email.utils
 import hashlib
 import io
+import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -249,7 +251,10 @@ def _site_path(domain: Domain, root: str) -> str:
 
 def _belongs(url: str, domain: Domain) -> bool:
     """True when `url` is on `domain`'s site (its registrable domain; the whole host for site builders)."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return _host_belongs((urlsplit(url).hostname or "").lower().rstrip("."), domain)
+
+
+def _host_belongs(host: str, domain: Domain) -> bool:
     if domain.kind == DomainKind.SITE_BUILDER:
         return host == domain.domain or host == f"www.{domain.domain}"
     return host == domain.domain or host.endswith("." + domain.domain) or site_key(host) == domain.domain
@@ -262,14 +267,18 @@ def _page_row(domain: Domain, url: str, *, source: str, sitemap_file_id=None, la
         normal = normalize_page_url(url)
     except ValueError:
         return None
-    if len(normal) > 2048 or not _belongs(normal, domain):
+    if len(normal) > 2048:
         return None
-    category = categorize_url(normal)
+    parts = urlsplit(normal)  # once: host, category and depth all read it (a sitemap brings 50,000 URLs)
+    if not _host_belongs((parts.hostname or "").lower().rstrip("."), domain):
+        return None
+    category = categorize_url(parts.path or "/")
     return {
         "url": normal, "sitemap_file_id": sitemap_file_id, "source": source, "lastmod": lastmod,
         "changefreq": _clip(changefreq, 10), "priority": priority, "alternates": list(alternates)[:20],
         "category": category.category, "confidence": category.confidence, "scrape_priority": category.priority,
-        "path_depth": min(path_depth(normal), 32767), "suggested": category.suggested,
+        "path_depth": min(sum(1 for segment in parts.path.split("/") if segment), 32767),
+        "suggested": category.suggested,
     }
 
 
@@ -289,7 +298,8 @@ def pages_upsert(domain: Domain, rows: list[dict], *, chunk: int = UPSERT_CHUNK)
     unique = list({row["url"]: row for row in rows}.values())
     # One lock order for every writer: two imports touching the same pages cannot deadlock (PostgreSQL).
     unique.sort(key=lambda row: row["url"])
-    write = _pages_upsert_postgres if connection.vendor == "postgresql" else _pages_upsert_orm
+    write = {"postgresql": _pages_upsert_postgres, "sqlite": _pages_upsert_sqlite}.get(connection.vendor,
+                                                                                   _pages_upsert_orm)
     for start in range(0, len(unique), chunk):
         part = unique[start:start + chunk]
         with transaction.atomic():
@@ -348,6 +358,76 @@ def _pages_upsert_postgres(domain: Domain, part: list[dict]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*constant_params, *arrays])
         return sum(1 for (inserted,) in cursor.fetchall() if inserted)
+
+
+_VARYING = ["url", "sitemap_file_id", "source", "lastmod", "changefreq", "priority", "alternates", "category",
+            "confidence", "scrape_priority", "path_depth", "suggested"]
+
+
+def _sqlite_converter(field):
+    """The value → SQLite parameter conversion of one field, without the ORM's per-value machinery."""
+    internal = field.get_internal_type() if not field.is_relation else field.target_field.get_internal_type()
+    if internal == "UUIDField":
+        return lambda v: None if v is None else (v.hex if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).hex)
+    if internal == "DateTimeField":  # what the SQLite backend stores: naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"
+        return lambda v: (v.astimezone(dt_timezone.utc).replace(tzinfo=None) if v.tzinfo else v).isoformat(" ")
+    if internal == "JSONField":
+        return lambda v: "[]" if v == [] else json.dumps(v)
+    return None
+
+
+def _ordered_uuids(n: int) -> list[uuid.UUID]:
+    """`n` new UUIDs in ascending order (version 7 layout: milliseconds, then random bits).
+
+    Random uuid4 keys land all over the primary-key B-tree: with 50,000 new pages SQLite spent most of the
+    insert time on page-cache misses. Ascending keys are appended at the tree's end.
+    """
+    stamp = int(time.time() * 1000) << 80
+    start = int.from_bytes(os.urandom(8), "big") >> 4  # room below 2**62 for the sequence
+    keys = []
+    for i in range(n):
+        value = stamp | (start + i)
+        value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+        value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+        keys.append(uuid.UUID(int=value))
+    return keys
+
+
+def _pages_upsert_sqlite(domain: Domain, part: list[dict]) -> int:
+    """The same upsert on SQLite: one INSERT … ON CONFLICT DO UPDATE run by executemany (bulk_create prepared
+    1.35 million values through the ORM for a 50,000-URL sitemap). Columns the import does not set take the
+    model's defaults."""
+    meta = Page._meta
+    q = connection.ops.quote_name
+    now = timezone.now()
+    template = Page(domain=domain)
+    constant_cols, constant_params = [], []
+    for field in meta.concrete_fields:
+        if field.attname in _VARYING or field.primary_key:
+            continue
+        value = now if field.attname in ("created_at", "updated_at") else getattr(template, field.attname)
+        constant_cols.append(q(field.column))
+        constant_params.append(field.get_db_prep_save(value, connection))
+    fields = [meta.get_field(n.removesuffix("_id") if n.endswith("_id") else n) for n in _VARYING]
+    converters = [_sqlite_converter(f) for f in fields]
+    columns = [q(meta.pk.column)] + [q(f.column) for f in fields] + constant_cols
+    updates = ", ".join(f"{q(meta.get_field(f).column)} = excluded.{q(meta.get_field(f).column)}"
+                        for f in (*PAGE_FACTS, "updated_at"))
+    sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+           f"ON CONFLICT ({q(meta.get_field('domain').column)}, {q(meta.get_field('url').column)}) "
+           f"DO UPDATE SET {updates}")
+    urls = [row["url"] for row in part]
+    existing = set(Page.objects.filter(domain=domain, url__in=urls).values_list("url", flat=True))
+    params = []
+    for key, row in zip(_ordered_uuids(len(part)), part):
+        values = [key.hex]
+        for name, convert in zip(_VARYING, converters):
+            value = row[name]
+            values.append(convert(value) if convert is not None and value is not None else value)
+        params.append(values + constant_params)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(part) - len(existing)
 
 
 class _RecordingWalker(SitemapWalker):

@@ -68,7 +68,10 @@ FETCH_MAX_REDIRECTS = _env_int("FETCH_MAX_REDIRECTS", 5)
 FETCH_ALLOW_PRIVATE = _env_list("FETCH_ALLOW_PRIVATE", ["127.0.0.0/8", "::1/128"] if _SANDBOX_ENABLED else [])
 # Host name -> "ip:port" routing without DNS ("*.suffix" and "*" patterns; https becomes plain http).
 FETCH_HOST_MAP = _env_map("FETCH_HOST_MAP", {"*": f"127.0.0.1:{SANDBOX_WEBSITES_PORT}"} if _SANDBOX_ENABLED else {})
-# Simultaneous requests per host name, process-wide.
+# Where the per-host limits and the robots.txt cache live: "auto" (Redis when REDIS_URL is set, else the database
+# on PostgreSQL, else this process's memory), "redis", "database" or "local" (pages/politeness.py).
+FETCH_POLITENESS_BACKEND = _env("FETCH_POLITENESS_BACKEND", "auto")
+# Simultaneous requests per host name, across all worker processes and machines (see FETCH_POLITENESS_BACKEND).
 FETCH_PER_HOST_CONCURRENCY = _env_int("FETCH_PER_HOST_CONCURRENCY", 2)
 # Minimum seconds between the starts of two requests to the same host (0.5 by default, 0 against the sandbox).
 FETCH_PER_HOST_DELAY = _env_float("FETCH_PER_HOST_DELAY", 0.0 if _SANDBOX_ENABLED else 0.5)

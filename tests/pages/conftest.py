@@ -26,6 +26,8 @@ def sandbox_settings(server, **extra):
         "FETCH_CONNECT_TIMEOUT": 2,
         "FETCH_READ_TIMEOUT": 5,
         "FETCH_TOTAL_TIMEOUT": 10,
+        # the fetcher's own tests need no database; the shared backends have tests of their own
+        "FETCH_POLITENESS_BACKEND": "local",
     }
     values.update(extra)
     return override_settings(**values)
