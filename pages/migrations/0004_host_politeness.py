@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pages', '0002_sitemap_files_pages'),
+        ('pages', '0003_submitted_sources'),
     ]
 
     operations = [
