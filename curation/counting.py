@@ -73,7 +73,7 @@ def table_is_large(model, limit: int | None = None) -> bool:
     connection = connections["default"]
     if connection.vendor != "postgresql":
         return False
-    limit = limit if limit is not None else int(getattr(settings, "ADMIN_FACETS_MAX_ROWS", 200_000))
+    limit = limit if limit is not None else int(getattr(settings, "ADMIN_FACETS_MAX_ROWS", 50_000))
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
         row = cursor.fetchone()
