@@ -139,6 +139,7 @@ class SitemapParseResult:
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
     decompressed_bytes: int = 0
+    xml_error: str = ""  # the XML error that ended reading early, if any
 
 
 # ----------------------------------------------------------------------------- site identity and URLs
@@ -396,10 +397,64 @@ def parse_sitemap(
 
     if _first_significant(first) == b"<":
         result = _parse_xml(all_chunks(), url=url, max_urls=max_urls, deadline=deadline, site_url=site_url or url)
+        if result.xml_error and any(marker in result.xml_error for marker in _ENTITY_ERRORS):
+            # An unescaped "&" (a query string a generator forgot to escape): read the file again with
+            # every "&" that starts no entity escaped, outside CDATA; the URLs keep their "&".
+            first_error = result.xml_error
+            result = _parse_xml(_escape_bare_ampersands(_chunks(data, max_decompressed_bytes, url)), url=url,
+                                max_urls=max_urls, deadline=deadline, site_url=site_url or url)
+            result.warnings.insert(0, f"unescaped '&' in the XML read as '&amp;' ({first_error})")
     else:
         result = _parse_text(all_chunks(), url=url, max_urls=max_urls, deadline=deadline, site_url=site_url or url)
     result.gzip = gz
     return result
+
+
+_ENTITY_ERRORS = ("EntityRef", "xmlParseEntityRef", "not defined")
+_BARE_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)")
+_MAX_CARRY = 1024 * 1024
+
+
+def _escape_outside_cdata(part: bytes, in_cdata: bool) -> tuple[bytes, bool]:
+    out = []
+    pos = 0
+    while pos < len(part):
+        if in_cdata:
+            end = part.find(b"]]>", pos)
+            if end < 0:
+                out.append(part[pos:])
+                break
+            out.append(part[pos:end + 3])
+            pos, in_cdata = end + 3, False
+        else:
+            start = part.find(b"<![CDATA[", pos)
+            if start < 0:
+                out.append(_BARE_AMP.sub(b"&amp;", part[pos:]))
+                break
+            out.append(_BARE_AMP.sub(b"&amp;", part[pos:start]) + b"<![CDATA[")
+            pos, in_cdata = start + 9, True
+    return b"".join(out), in_cdata
+
+
+def _escape_bare_ampersands(chunks):
+    """The chunks with each "&" that starts no XML entity escaped, CDATA sections left alone.
+
+    Each piece is cut after its last ">": no entity reference and no CDATA
+    marker contains one before its end, so none is split between two pieces.
+    """
+    carry = b""
+    in_cdata = False
+    for chunk in chunks:
+        buffer = carry + chunk
+        cut = buffer.rfind(b">") + 1
+        if cut == 0 and len(buffer) > _MAX_CARRY:
+            cut = len(buffer)  # one absurdly long text node: escape it as it is
+        head, carry = buffer[:cut], buffer[cut:]
+        out, in_cdata = _escape_outside_cdata(head, in_cdata)
+        if out:
+            yield out
+    if carry:
+        yield _escape_outside_cdata(carry, in_cdata)[0]
 
 
 def _parse_text(chunks, *, url: str, max_urls: int, deadline: float | None, site_url: str) -> SitemapParseResult:
@@ -648,6 +703,7 @@ def _parse_xml(chunks, *, url: str, max_urls: int, deadline: float | None, site_
             raise PermanentError(f"Invalid XML in sitemap {url}: {exc}", error_class=ErrorClass.PARSE) from exc
         elif not state["root_closed"]:
             result.truncated = True
+            result.xml_error = str(exc)
             result.warnings.append(
                 f"XML error after {len(result.urls) + len(result.children)} entries, rest ignored: {exc}")
     if result is None:

@@ -292,3 +292,12 @@ def test_import_of_a_site_under_a_path(wf, websites):
     assert sitemap.sitemap_import_processing_status == "Completed", sitemap.sitemap_import_processing_error
     urls = set(Page.objects.filter(domain=domain).values_list("url", flat=True))
     assert urls == _site_urls(host) and f"https://{host}/project/contact" in urls
+
+
+def test_import_of_a_sitemap_with_an_unescaped_ampersand(wf, websites):
+    host = "rawamp-acme.com"
+    sitemap = import_file(wf, host, "/sitemap.xml")
+    assert sitemap.sitemap_import_processing_status == "Completed", sitemap.sitemap_import_processing_error
+    urls = set(Page.objects.filter(domain=sitemap.domain).values_list("url", flat=True))
+    assert urls == _site_urls(host) | {f"https://{host}/services?lang=en&page=2"}
+    assert not sitemap.truncated

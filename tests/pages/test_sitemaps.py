@@ -234,15 +234,30 @@ def test_whitespace_or_a_comment_before_the_xml_declaration_is_tolerated():
         parse(b"<!-- x -->\n<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><urlset/>")
 
 
-def test_an_error_inside_the_root_keeps_the_entries_before_it_and_never_rewrites_a_url():
-    # One chunk: the entries before the error were read and must not be lost; the broken URL is not
-    # "repaired" into another URL (lxml's recover mode would import https://acme.test/q?a=1=2).
+def test_an_error_inside_the_root_keeps_the_entries_before_it():
+    # One chunk: the entries read before the error must not be lost with it. (lxml's recover mode would
+    # go on and import whatever it makes of the broken part; a mismatched tag ends the reading instead.)
     data = f"""<urlset {NS}><url><loc>https://acme.test/a</loc></url><url><loc>https://acme.test/b</loc></url>
-      <url><loc>https://acme.test/q?a=1&b=2</loc></url><url><loc>https://acme.test/c</loc></url></urlset>""".encode()
+      <url><loc>https://acme.test/q</lo></url><url><loc>https://acme.test/c</loc></url></urlset>""".encode()
     result = parse(data, url="https://acme.test/sitemap.xml")
     assert [u.loc for u in result.urls] == ["https://acme.test/a", "https://acme.test/b"]
     assert result.truncated
-    assert any(w.startswith("XML error after 2 entries, rest ignored") for w in result.warnings)
+    assert any(w.startswith("XML error after 2 entries, rest ignored: Opening and ending tag mismatch")
+               for w in result.warnings)
+
+
+@pytest.mark.parametrize("chunk", [7, 64 * 1024])
+def test_unescaped_ampersands_are_read_as_written_and_cdata_is_left_alone(chunk, monkeypatch):
+    monkeypatch.setattr("pages.sitemaps._XML_CHUNK", chunk)
+    data = f"""<urlset {NS}><url><loc>https://acme.test/a</loc></url>
+      <url><loc>https://acme.test/q?a=1&b=2&amp;c=3&#38;d=4</loc></url>
+      <url><loc><![CDATA[https://acme.test/cd?x=1&y=2&amp;z]]></loc></url>
+      <url><loc>https://acme.test/c</loc></url></urlset>""".encode()
+    result = parse(gzip.compress(data), url="https://acme.test/sitemap.xml.gz")
+    assert [u.loc for u in result.urls] == ["https://acme.test/a", "https://acme.test/q?a=1&b=2&c=3&d=4",
+                                            "https://acme.test/cd?x=1&y=2&amp;z", "https://acme.test/c"]
+    assert not result.truncated and result.gzip
+    assert result.warnings[0].startswith("unescaped '&' in the XML read as '&amp;' (EntityRef")
 
 
 @pytest.mark.parametrize("sitemap_url, loc, kept", [
@@ -633,3 +648,11 @@ def test_an_index_on_a_shared_host_keeps_its_own_children_only(sandbox):
     ]
     assert any("1 URLs on another site dropped (e.g. https://bob.github.io/sitemap.xml)" in w for w in found[0].warnings)
     assert any("2 URLs on another site dropped (e.g. https://bob.github.io/)" in w for w in found[1].warnings)
+
+
+def test_a_sitemap_with_an_unescaped_ampersand_is_read_whole(sandbox):
+    host = "rawamp-acme.test"
+    assert b"?lang=en&page=2</loc>" in fetch(f"https://{host}/sitemap.xml", purpose="sitemap").content
+    (found,) = discover_sitemaps(f"https://{host}/", walker=walker())
+    assert (found.kind, found.url_count, found.truncated, found.error) == ("urlset", 12, False, None)
+    assert found.warnings[0].startswith("unescaped '&' in the XML read as '&amp;'")
