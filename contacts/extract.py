@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 import phonenumbers
+from lxml import etree
 
 from contacts.extract_data import is_free_provider_domain, is_role_local_part, registrable_domain
 from contacts.extract_emails import (
@@ -331,6 +332,24 @@ def _is_fax_link(a, href: str) -> bool:
     return fax_label(_text_before(a))
 
 
+_FAX_ICON_XPATH = etree.XPath(
+    "//*[not(self::a) and (contains(@class, 'fax') or contains(@class, 'Fax') or contains(@src, 'fax') "
+    "or contains(@src, 'Fax') or contains(@alt, 'fax') or contains(@alt, 'Fax') or contains(@title, 'Fax'))]"
+)
+
+
+def _label_fax_icons(root) -> None:
+    """A fax icon (``<img src="fax.gif">``, ``<i class="fa-fax">``) says "Fax:" in words for the text pass;
+    a container classed ``fax`` gets the word before its text."""
+    for el in _FAX_ICON_XPATH(root):
+        if el.tag == "script" or el.tag == "style":
+            continue
+        if len(el) == 0 and not (el.text or "").strip():
+            el.tail = " Fax: " + (el.tail or "")
+        elif not _FAX_MARK.search(text_of(el)):
+            el.text = " Fax: " + (el.text or "")
+
+
 _URL_IN_ATTR = re.compile(r"""(?:https?:)?//[^\s'"<>()]+""")
 _SOCIAL_ATTR_XPATH = "//*[@onclick or @data-href or @data-url or @data-link]"
 
@@ -465,6 +484,8 @@ def extract_page(
                     acc.social(m.group(0), "link", place)
 
     # 4. visible text (strips the tree: nothing reads it after this)
+    if "fax" in text_src or "Fax" in text_src or "FAX" in text_src:
+        _label_fax_icons(root)
     text = visible_text(root, max_chars, keep_noscript="noscript" in text_src and noscript_unclosed(text_src))
     metadata["word_count"] = word_count(text)
     metadata["social_links"] = social_links

@@ -91,9 +91,12 @@ _PHONE_LABEL = re.compile(
     r"m[óo]vil|cellulare|telefoon|mob|call|hotline|whatsapp)[\w.\- /]{0,14}:?\W*$",
     re.IGNORECASE,
 )
-_FAX = re.compile(r"fax|t[ée]l[ée]copi|telecopia|faks|факс|φαξ|(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$", re.IGNORECASE)
+_FAX = re.compile(r"fax|facsimil|t[ée]l[ée]copi|telecopia|faks|факс|φαξ|(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$", re.IGNORECASE)
 _FAX_F = re.compile(r"(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$")  # "T 030 … F 030 …": a capital F alone
-_FAX_WORD = re.compile(r"fax|t[ée]l[ée]copi|telecopia|faks|факс|φαξ", re.IGNORECASE)
+_FAX_WORD = re.compile(r"fax|facsimil|t[ée]l[ée]copi|telecopia|faks|факс|φαξ", re.IGNORECASE)
+# the kind written after the number: "202.299.1148 fax", "(fax)", "– Fax"
+_FAX_AFTER = re.compile(r"^\s*[(\[–-]?\s*(?:fax|facsimile|telefax)\b", re.IGNORECASE)
+_PHONE_AFTER = re.compile(r"^\s*[(\[–-]?\s*(?:voice|phone|tel|telefon|office|main)\b", re.IGNORECASE)
 _TELEFAX = re.compile(r"tele-?fax", re.IGNORECASE)
 _AFTER_BAD = re.compile(r"^\s*(?:[€$£¥%]|eur\b|usd\b|chf\b|gbp\b|,-|,\d\d\b|kg\b|km\b|m²|qm\b|stk\b)", re.IGNORECASE)
 _DATE = re.compile(
@@ -174,11 +177,25 @@ def unglue(line: str) -> str:
 
 
 def fax_label(label: str) -> bool:
-    """True when the text just before a number says it is a fax (Fax, Telefax, "F:", Télécopie…)
-    and does not also say it is a phone ("Tel./Fax" is a phone)."""
+    """True when the text just before a number says it is a fax (Fax, Telefax, "F:", Facsimile…)
+    and does not also say it is a phone ("Tel./Fax" is both: see :func:`label_kinds`)."""
     if not _FAX_WORD.search(label) and not _FAX_F.search(label):
         return False
     return not _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
+
+
+def label_kinds(label: str, after: str = "") -> tuple[str, ...]:
+    """What the label before a number (or the word after it) says it is: ``("phone",)``,
+    ``("fax",)``, or both for "Tel./Fax" — one number given for both."""
+    if _FAX_AFTER.match(after):
+        return ("fax",)
+    if _PHONE_AFTER.match(after):
+        return ("phone",)
+    if not _FAX_WORD.search(label) and not _FAX_F.search(label):
+        return ("phone",)
+    if _PHONE_LABEL.search(_TELEFAX.sub("fax", label)) and re.search(r"(?i)\b(?:tel|phone|fon)\w*\.?\s*/\s*(?:tele)?fax", label):
+        return ("phone", "fax")
+    return ("phone",) if _PHONE_LABEL.search(_TELEFAX.sub("fax", label)) else ("fax",)
 
 
 # "0711 12345-20 oder -22": a second extension written as a suffix of the first number
@@ -242,11 +259,18 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
     numbers are dropped. ``text`` should have gone through :func:`normalize_text`.
     """
     seen: set[str] = set()
+    previous = ""  # the last non-empty line: "Fax:" on its own line labels the number below it
     for line in text.split("\n"):
-        # Repeated blocks (menus, footers, boilerplate) give the same numbers: match each line once.
-        if line in seen:
+        stripped = line.strip()
+        if not stripped:
             continue
-        seen.add(line)
+        above, previous = previous, stripped
+        # Repeated blocks (menus, footers, boilerplate) give the same numbers: match each line once
+        # (a line alone holding a number is matched again under each label).
+        key = line if _HINT.search(above) or len(above) > 40 else f"{above}\n{line}"
+        if key in seen:
+            continue
+        seen.add(key)
         if "8" in line and (region in _NANP or "1" in line):
             for raw, number in _vanity(line, region):
                 yield raw, number, "phone"
@@ -262,25 +286,29 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
             before = line[max(0, start - 40):start]
             m = _LAST_DIGIT.search(before)
             label = before[m.end():] if m else before
+            if not label.strip(" \t:|-–·•") and len(above) <= 40 and not _HINT.search(above):
+                label = above + " " + label  # the label sits on the line above
             phone_label = _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
-            kind = "fax" if fax_label(label) else "phone"
-            if kind == "phone" and not phone_label and _BAD_CONTEXT.search(label):
+            after = line[end:end + 12]
+            kinds = label_kinds(label, after)
+            if kinds == ("phone",) and not phone_label and _BAD_CONTEXT.search(label):
                 continue
             # glued to a longer digit/letter run (IBAN, tracking ids, "DE89 3704 …"); a label glued
             # to the number ("Telefon030 …") is fine
-            if before[-1:].isdigit() or (before[-1:].isalpha() and not (phone_label or kind == "fax")):
+            if before[-1:].isdigit() or (before[-1:].isalpha() and not (phone_label or "fax" in kinds)):
                 continue
             if len(before) >= 2 and before[-1] in " -./" and before[-2].isdigit():
                 continue
-            after = line[end:end + 12]
             if after[:1].isdigit() or (len(after) >= 2 and after[0] in " -./" and after[1].isdigit()):
                 if not _EXT_SUFFIX.match(after):
                     continue
             if _AFTER_BAD.match(after):
                 continue
-            yield raw.strip(), match.number, kind
-            for other, number in _extension_siblings(raw.strip(), line[end:end + 20], region):
-                yield other, number, kind
+            for kind in kinds:
+                yield raw.strip(), match.number, kind
+                for other, number in _extension_siblings(raw.strip(), line[end:end + 20], region):
+                    yield other, number, kind
         for raw, number, start, _end in _trunkless(line, region, spans):
             before = line[max(0, start - 40):start]
-            yield raw, number, "fax" if fax_label(before) else "phone"
+            for kind in label_kinds(before):
+                yield raw, number, kind

@@ -55,6 +55,18 @@ _COUNTRY_RE = re.compile(
 _POSTAL_PREFIX = re.compile(r"(?<![\w-])(D|A|CH|F|I|NL|B|L|DK|S|N|FI|PL|CZ|E|P)-\d{4,5}\b")
 _POSTAL_REGION = {"D": "DE", "A": "AT", "CH": "CH", "F": "FR", "I": "IT", "NL": "NL", "B": "BE", "L": "LU",
                   "DK": "DK", "S": "SE", "N": "NO", "FI": "FI", "PL": "PL", "CZ": "CZ", "E": "ES", "P": "PT"}
+# Postal codes whose shape names the country (written after a state/province, or before a city).
+_US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
+              "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY").split()
+_CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT".split()
+_POSTAL_SHAPES = (
+    (re.compile(r"\b(?:%s)\.?,?\s+\d{5}(?:-\d{4})?\b" % "|".join(_US_STATES)), "US"),
+    (re.compile(r"\b(?:%s)\.?,?\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b" % "|".join(_CA_PROVINCES)), "CA"),
+    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"), "GB"),
+    (re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\s+[A-Z][a-z]{2,}"), "NL"),
+)
+# North American numbers written the North American way: (413) 732-8702, 413.732.8702, 1-800-…
+_NANP_SHAPE = re.compile(r"(?<![\d+])(?:1[-.\s])?\(?[2-9]\d{2}\)?[-.\s]\s?[2-9]\d{2}[-.]\d{4}(?!\d)")
 _INTL = re.compile(r"\+(\d{1,3})[\s(./\-]*\d[\d\s()./\-]{4,}\d")
 
 
@@ -97,14 +109,17 @@ _POSTCODE_LINE = re.compile(r"\b\d{4,5}\b")
 
 
 def region_from_address(text: str) -> str | None:
-    """A postal code with a country prefix ("D-80331"), else a country named on an address line
-    (a line with a postal code, or the line after one): the most frequent wins."""
-    found = None
-    for m in _POSTAL_PREFIX.finditer(text):
-        found = _POSTAL_REGION[m.group(1)]
-    if found:
-        return found
+    """A postal code with a country prefix ("D-80331") or of a country's own shape (US "MA 01105",
+    UK "E14 9SR", Canada "ON M5V 2T6", NL "6247 BK Gronsveld"), else a country named on an
+    address line (a line with a postal code, or the line after one): the most frequent wins."""
     counts: Counter = Counter()
+    for m in _POSTAL_PREFIX.finditer(text):
+        counts[_POSTAL_REGION[m.group(1)]] += 2
+    for pattern, region in _POSTAL_SHAPES:
+        counts[region] += len(pattern.findall(text))
+    counts = +counts
+    if counts:
+        return counts.most_common(1)[0][0]
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if not _POSTCODE_LINE.search(line):
@@ -112,6 +127,11 @@ def region_from_address(text: str) -> str | None:
         window = line + "\n" + (lines[i + 1] if i + 1 < len(lines) else "")
         counts.update(_COUNTRY_WORDS[m.group(1).lower()] for m in _COUNTRY_RE.finditer(window))
     return counts.most_common(1)[0][0] if counts else None
+
+
+def region_from_number_shapes(text: str) -> str | None:
+    """Numbers written in the North American format (two or more) say US/Canada (one plan: +1)."""
+    return "US" if len(_NANP_SHAPE.findall(text)) >= 2 else None
 
 
 def region_from_language(lang: str | None) -> str | None:
@@ -145,4 +165,7 @@ def infer_region(*, known: str | None, hosts: tuple[str, ...], structured_countr
     region = region_from_language(lang)
     if region:
         return region, "language"
+    region = region_from_number_shapes(text)
+    if region:
+        return region, "number_format"
     return None, ""
