@@ -64,6 +64,7 @@ from contacts.extract_phones import (
 )
 from contacts.extract_region import infer_region, region_from_language
 from contacts.extract_social import canonical_social
+from contacts.extract_thirdparty import foreign_blocks
 from contacts.extract_structured import (
     Structured,
     jsonld,
@@ -201,6 +202,7 @@ class _Acc:
         self.phones: dict[str, FoundPhone] = {}
         self.faxes: dict[str, FoundPhone] = {}
         self.socials: dict[str, FoundSocial] = {}
+        self.labelled_phones: set[str] = set()  # e164 of numbers some text label calls a phone
 
     def email(self, value: str, method: str, name=None, title=None, written: str | None = None) -> str | None:
         normalized = clean_email(value)
@@ -243,11 +245,34 @@ class _Acc:
             self.socials[curl] = FoundSocial(network=network, url=curl, handle=handle, method=method, location=location)
         return curl
 
+    def drop_foreign(self, blocks: list[str]) -> None:
+        """Numbers and off-site addresses written in other organisations' contact cards are theirs
+        (never all of a page's numbers: then the "card" was the business's own)."""
+        numbers: set[str] = set()
+        addresses: set[str] = set()
+        for block in blocks:
+            for _raw, number, _kind in iter_text_phones(normalize_text(block), self.region):
+                numbers.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            for value in iter_text_emails(block):
+                normalized = clean_email(value)
+                if normalized and not self.emails.get(normalized, FoundEmail("", "", "", False, True, False)).on_domain:
+                    addresses.add(normalized)
+        kept = [e for e in self.phones if e not in numbers]
+        if kept:
+            for store in (self.phones, self.faxes):
+                for e164 in [e for e, found in store.items() if e in numbers and found.method != "jsonld"]:
+                    del store[e164]
+        for normalized in addresses:
+            self.emails.pop(normalized, None)
+
     def settle(self) -> None:
-        """A number that certain markup calls a fax and only running text calls a phone is a fax."""
+        """A number that certain markup calls a fax and only running text calls a phone is a fax;
+        so is one labelled Fax somewhere and written without any label elsewhere."""
         for e164, fax in self.faxes.items():
             phone = self.phones.get(e164)
-            if phone is not None and phone.method == "text" and fax.method != "text":
+            if phone is None or phone.method != "text":
+                continue
+            if fax.method != "text" or e164 not in self.labelled_phones:
                 del self.phones[e164]
 
 
@@ -255,7 +280,8 @@ class _Acc:
 
 _THIRD_PARTY = re.compile(
     r"twitter-tweet|twitter-timeline|instagram-media|tiktok-embed|fb-post|fb-comments|embed|"
-    r"author|byline|comment|advert|sponsor|\bads?\b|ad-|-ad\b|share|sharing|teilen",
+    r"author|byline|comment|advert|sponsor|\bads?\b|\bad-|-ad\b|\bshare\b|share-|-share|sharer|sharing|addthis|"
+    r"sharethis|teilen",
     re.IGNORECASE,
 )
 _PLACE_WORDS = (
@@ -333,8 +359,9 @@ def _is_fax_link(a, href: str) -> bool:
 
 
 _FAX_ICON_XPATH = etree.XPath(
-    "//*[not(self::a) and (contains(@class, 'fax') or contains(@class, 'Fax') or contains(@src, 'fax') "
-    "or contains(@src, 'Fax') or contains(@alt, 'fax') or contains(@alt, 'Fax') or contains(@title, 'Fax'))]"
+    "//img[contains(@src, 'fax') or contains(@src, 'Fax') or contains(@alt, 'fax') or contains(@alt, 'Fax') "
+    "or contains(@title, 'Fax')] | //i[contains(@class, 'fax')] | //span[contains(@class, 'fax')] "
+    "| //li[contains(@class, 'fax')] | //div[contains(@class, 'fax')] | //p[contains(@class, 'fax')]"
 )
 
 
@@ -350,6 +377,43 @@ def _label_fax_icons(root) -> None:
             el.text = " Fax: " + (el.text or "")
 
 
+# a cheap test before URL parsing: most links on a page are the site's own
+_SOCIAL_HINT = re.compile(
+    r"facebook|fb\.|instagr|twitter|x\.com|linkedin|youtube|tiktok|wa\.me|whatsapp|pinterest|pin\.it|xing|"
+    r"threads\.|bsky|vimeo|github|/@",
+    re.IGNORECASE,
+)
+# Links worth a look, chosen in C: mail/tel links, Cloudflare's email links, hosts of social networks
+# ("/@": Mastodon-style profiles on any server). The rest of a page's links are never touched in Python.
+_LINK_HINTS = (
+    "ailto:", "AILTO:", "tel:", "TEL:", "Tel:", "callto:", "fax:", "email-protection", "facebook", "Facebook",
+    "fb.", "instagr", "Instagr", "twitter", "Twitter", "x.com", "linkedin", "LinkedIn", "Linkedin", "youtube",
+    "YouTube", "Youtube", "tiktok", "wa.me", "whatsapp", "pinterest", "Pinterest", "pin.it", "xing", "XING", "Xing",
+    "threads.", "bsky", "vimeo", "Vimeo", "github", "/@",
+)
+_LINKS_XPATH = etree.XPath(
+    "//*[self::a or self::area or self::link][%s]" % " or ".join(f"contains(@href, '{h}')" for h in _LINK_HINTS)
+)
+_FAX_ICON_ATTR = re.compile(r"""(?:class|src|alt|title)\s*=\s*["'][^"'<>]{0,80}$""")
+
+
+def _maybe_social(href: str) -> bool:
+    """Cheap test on the host (and "/@" for Mastodon) before parsing the URL."""
+    if "/@" in href or href.startswith("whatsapp:"):
+        return True
+    parts = href.split("/", 3)
+    return len(parts) > 2 and bool(_SOCIAL_HINT.search(parts[2]))
+
+
+def _has_fax_icon(source: str) -> bool:
+    """Does any class/src/alt/title attribute mention fax? (str.find over the few "fax"s, not a regex scan)."""
+    low = source.lower()
+    i = low.find("fax")
+    while i != -1:
+        if _FAX_ICON_ATTR.search(low, max(0, i - 90), i):
+            return True
+        i = low.find("fax", i + 3)
+    return False
 _URL_IN_ATTR = re.compile(r"""(?:https?:)?//[^\s'"<>()]+""")
 _SOCIAL_ATTR_XPATH = "//*[@onclick or @data-href or @data-url or @data-link]"
 
@@ -432,7 +496,7 @@ def extract_page(
 
     # 3. links and encoded addresses
     social_links: list[str] = []
-    for a in root.iter("a", "area", "link"):
+    for a in _LINKS_XPATH(root):
         href = (a.get("href") or "").strip()
         if not href:
             continue
@@ -446,12 +510,15 @@ def extract_page(
             decoded = decode_cfemail(href.rsplit("#", 1)[-1]) if "#" in href else None
             if decoded:
                 acc.email(decoded, "cfemail")
-        elif low.startswith(("http", "//", "whatsapp:")) or (a.tag == "a" and "/" in href and ":" not in low):
-            place = _location(a)
+        elif low.startswith(("http", "//", "whatsapp:")) and _maybe_social(href):
+            absolute = "https:" + href if href.startswith("//") else href
+            rel_me = "me" in (a.get("rel") or "").lower().split()
+            if canonical_social(absolute, rel_me=rel_me) is None:
+                continue
+            place = _location(a)  # only for profile links: the ancestor walk is the costly part
             if place is None:
                 continue
-            absolute = urljoin(base, href) if base and not low.startswith(("http", "whatsapp:")) else href
-            curl = acc.social(absolute, "link", place, rel_me="me" in (a.get("rel") or "").lower().split())
+            curl = acc.social(absolute, "link", place, rel_me=rel_me)
             if curl and a.tag == "a" and curl not in social_links and len(social_links) < 50:
                 social_links.append(curl)
     if "data-cfemail" in text_src:
@@ -476,15 +543,19 @@ def extract_page(
                     acc.email(value, "encoded")
     if "onclick" in text_src or "data-href" in text_src or "data-url" in text_src or "data-link" in text_src:
         for el in root.xpath(_SOCIAL_ATTR_XPATH):
-            place = _location(el)
-            if place is None:
-                continue
-            for attr in ("onclick", "data-href", "data-url", "data-link"):
-                for m in _URL_IN_ATTR.finditer(el.get(attr) or ""):
-                    acc.social(m.group(0), "link", place)
+            urls = [m.group(0) for attr in ("onclick", "data-href", "data-url", "data-link")
+                    for m in _URL_IN_ATTR.finditer(el.get(attr) or "") if _maybe_social(m.group(0))]
+            place = _location(el) if urls else None
+            for found_url in urls if place is not None else ():
+                acc.social("https:" + found_url if found_url.startswith("//") else found_url, "link", place)
+
+    # other organisations' contact cards (read before the text pass strips the tree)
+    own_email = any(e.on_domain for e in acc.emails.values()) or (
+        site_reg is not None and ("@" + site_reg) in text_src.lower())
+    foreign = foreign_blocks(root, site_reg=site_reg, own_email=own_email)
 
     # 4. visible text (strips the tree: nothing reads it after this)
-    if "fax" in text_src or "Fax" in text_src or "FAX" in text_src:
+    if _has_fax_icon(text_src):
         _label_fax_icons(root)
     text = visible_text(root, max_chars, keep_noscript="noscript" in text_src and noscript_unclosed(text_src))
     metadata["word_count"] = word_count(text)
@@ -500,8 +571,12 @@ def extract_page(
     for value, written in iter_obfuscated(text, site_reg):
         acc.email(value, "obfuscated", written=written)
     for raw, number, kind in iter_text_phones(normalize_text(text), inferred):
-        acc.number(raw, "text", number=number, fax=kind == "fax")
+        e164 = acc.number(raw, "text", number=number, fax=kind == "fax")
+        if kind == "phone" and e164:
+            acc.labelled_phones.add(e164)
     acc.settle()
+    if foreign:
+        acc.drop_foreign(foreign)
 
     return ExtractionResult(
         emails=tuple(acc.emails.values()),
@@ -547,8 +622,8 @@ def _own_socials(found) -> tuple[FoundSocial, ...]:
     strong = {s.network for s in found if s.location in SOCIAL_STRONG_PLACES}
     if not strong:
         return tuple(found)
-    return tuple(s for s in found if s.location in SOCIAL_STRONG_PLACES or
-                 (s.location not in ("article",) and s.network not in strong))
+    return tuple(s for s in found if s.location in SOCIAL_STRONG_PLACES or s.location == "body" or
+                 (s.location != "article" and s.network not in strong))
 
 
 def _people(structured: Structured, person_email: dict, person_phone: dict) -> tuple[FoundPerson, ...]:

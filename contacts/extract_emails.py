@@ -166,8 +166,16 @@ def iter_obfuscated(text: str, site_reg: str | None):
     """``(address, as written)`` for "[at]/(at)/[ad]/AT … [dot]/DOT" obfuscations (each distinct
     line once: menus and footers repeat)."""
     seen: set[str] = set()
-    for line in text.split("\n"):
-        if line in seen or not _OBF_MARK.search(line):
+    done_upto = -1
+    for m in _OBF_MARK.finditer(text):  # one C-level pass finds the lines worth a look
+        if m.start() < done_upto:
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end == -1 else end
+        done_upto = end
+        line = text[start:end]
+        if line in seen:
             continue
         seen.add(line)
         yield from _obfuscated_in(line, site_reg)

@@ -81,7 +81,8 @@ def parse_structured(raw: str, region: str | None) -> phonenumbers.PhoneNumber |
 _BAD_CONTEXT = re.compile(
     r"(?:\b(?:iban|bic|swift|ust|vat|fiscal\w*|codice|c\.f\.|cod\.|mwst|steuer|tax|siret|siren|tva|cif|nif|p\.\s?iva|partita|kvk|btw|"
     r"rcs|hrb|hra|handelsregister|register|order|bestell|rechnung|invoice|factur|tracking|sendung|"
-    r"kunden|customer|artikel|article|sku|isbn|ean|gtin|konto|account|blz|plz|zip|postcode|postfach|"
+    r"kunden|customer|artikel|article|sku|isbn|ean|gtin|konto|account|blz|plz|zip|postcode|postfach|cvr|fisc|"
+    r"rea|pin|size|gr[öo]ße|taglia|maat|"
     r"p\.?\s?o\.?\s?box|nr|no|nº|ref|id|serial|lot|charge|aktenzeichen|az|capital|kapital|"
     r"eur|usd|chf|gbp)[\w.\-]*|[#€$£¥]|n[°º])\W*$",
     re.IGNORECASE,
@@ -95,10 +96,23 @@ _FAX = re.compile(r"fax|facsimil|t[ée]l[ée]copi|telecopia|faks|факс|φαξ
 _FAX_F = re.compile(r"(?:^|[\s|/,;·•(\]])F\s*[.:]?\s*$")  # "T 030 … F 030 …": a capital F alone
 _FAX_WORD = re.compile(r"fax|facsimil|t[ée]l[ée]copi|telecopia|faks|факс|φαξ", re.IGNORECASE)
 # the kind written after the number: "202.299.1148 fax", "(fax)", "– Fax"
-_FAX_AFTER = re.compile(r"^\s*[(\[–-]?\s*(?:fax|facsimile|telefax)\b", re.IGNORECASE)
-_PHONE_AFTER = re.compile(r"^\s*[(\[–-]?\s*(?:voice|phone|tel|telefon|office|main)\b", re.IGNORECASE)
+_FAX_AFTER = re.compile(
+    r"^\s*(?:[(\[]\s*(?:fax|facsimile|telefax)\s*[)\]]"
+    r"|[-–]?\s*(?:fax|facsimile|telefax)\b(?!\s*(?:number|no\.?|nr\.?)?\s*[.:]?\s*[+(\d]))",
+    re.IGNORECASE,
+)  # but "… Fax: 030 …" labels the NEXT number
+_PHONE_AFTER = re.compile(
+    r"^\s*(?:[(\[]\s*(?:voice|phone|tel)\s*[)\]]|[-–]?\s*(?:voice|phone)\b(?!\s*[.:]?\s*[+(\d]))",
+    re.IGNORECASE,
+)
 _TELEFAX = re.compile(r"tele-?fax", re.IGNORECASE)
-_AFTER_BAD = re.compile(r"^\s*(?:[€$£¥%]|eur\b|usd\b|chf\b|gbp\b|,-|,\d\d\b|kg\b|km\b|m²|qm\b|stk\b)", re.IGNORECASE)
+_AFTER_BAD = re.compile(
+    r"^\s*(?:[€$£¥%]|eur\b|usd\b|chf\b|gbp\b|,-|,\d\d\b|kg\b|km\b|m²|qm\b|stk\b|g\b|gr\b|grams?\b|ml\b|cm\b|mm\b|"
+    r"uur\b|uhr\b|h\b|hrs?\b)",
+    re.IGNORECASE,
+)
+# opening hours written with dots: "09.00 - 18.00"
+_HOURS = re.compile(r"^\(?[0-2]?\d[.:h][0-5]\d\s*(?:-|–|to|bis|tot|a)?\s*[0-2]?\d[.:h][0-5]\d\)?$")
 _DATE = re.compile(
     r"\b(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))\b"
 )
@@ -281,7 +295,7 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
         for match, start, end in _matches(line, region):
             spans.append((start, end))
             raw = match.raw_string
-            if _DATE.search(raw) or _TIME.search(raw):
+            if _DATE.search(raw) or _TIME.search(raw) or _HOURS.match(raw.strip()):
                 continue
             before = line[max(0, start - 40):start]
             m = _LAST_DIGIT.search(before)
@@ -304,6 +318,8 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
                     continue
             if _AFTER_BAD.match(after):
                 continue
+            if kinds == ("phone",) and not phone_label:
+                kinds = ("phone?",)  # no label: a phone unless the page calls the number a fax elsewhere
             for kind in kinds:
                 yield raw.strip(), match.number, kind
                 for other, number in _extension_siblings(raw.strip(), line[end:end + 20], region):

@@ -1,0 +1,78 @@
+"""Contact cards of other organisations on a page: a hotel's list of nearby attractions, a PR agency's
+media contact, the bar association in a lawyer's Impressum, an ombudsman on a bank's complaints page.
+
+A card is the smallest block (a few levels up, at most a few hundred characters) around a link that
+names another site by its address ("www.tacomadome.org") or an email address on another, non-free
+domain, when that block also holds a phone number. Its numbers and addresses are someone else's.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from contacts.extract_data import is_free_provider_domain, registrable_domain
+from contacts.extract_html import text_of
+from contacts.extract_social import canonical_social
+
+_MARKERS = etree.XPath("//a[contains(@href, 'ailto:') or contains(., 'www.')]")
+_DIGITS7 = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6}")
+_ADDRESS_TEXT = re.compile(r"^\s*(?:https?://)?(?:www\.)[\w\-]+(?:\.[\w\-]+)+/?\s*$", re.IGNORECASE)
+_MAX_LEVELS = 5
+_MAX_BLOCK_CHARS = 700
+
+
+def _foreign_domain(a, site_reg: str, own_email: bool) -> str | None:
+    href = (a.get("href") or "").strip()
+    if "ailto:" in href[:8]:
+        if not own_email:  # the business writes from another domain itself: nothing to compare with
+            return None
+        domain = href.split(":", 1)[1].split("?", 1)[0].rpartition("@")[2].strip().lower()
+        if not domain or is_free_provider_domain(domain):
+            return None
+        reg = registrable_domain(domain)
+    else:
+        if not _ADDRESS_TEXT.match(text_of(a)) or not href.lower().startswith(("http", "//")):
+            return None
+        if canonical_social(href) is not None:
+            return None
+        reg = registrable_domain(urlsplit(href if "//" in href else "//" + href).hostname or "")
+    return reg if reg and not _related(reg, site_reg) else None
+
+
+def _related(reg: str, site_reg: str) -> bool:
+    """The business's own other domain: the same name under another suffix (firma.com / firma.co.uk)
+    or the same stem (longoinc.com / longolabs.com)."""
+    a, b = reg.split(".", 1)[0], site_reg.split(".", 1)[0]
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return a == b or common >= 4
+
+
+def foreign_blocks(root, *, site_reg: str | None, own_email: bool) -> list[str]:
+    """The texts of other organisations' contact cards on the page (see the module docstring)."""
+    if site_reg is None:
+        return []
+    blocks: list[str] = []
+    seen: set = set()
+    for a in _MARKERS(root):
+        if _foreign_domain(a, site_reg, own_email) is None:
+            continue
+        node = a
+        for _ in range(_MAX_LEVELS):
+            node = node.getparent()
+            if node is None or node.tag in ("body", "html"):
+                break
+            text = text_of(node)
+            if len(text) > _MAX_BLOCK_CHARS:
+                break
+            if _DIGITS7.search(text):
+                if node not in seen:
+                    seen.add(node)
+                    blocks.append(text)
+                break
+    return blocks
