@@ -386,7 +386,7 @@ _SOCIAL_HINT = re.compile(
 # Links worth a look, chosen in C: mail/tel links, Cloudflare's email links, hosts of social networks
 # ("/@": Mastodon-style profiles on any server). The rest of a page's links are never touched in Python.
 _LINK_HINTS = (
-    "ailto:", "AILTO:", "tel:", "TEL:", "Tel:", "callto:", "fax:", "email-protection", "facebook", "Facebook",
+    "ailto:", "AILTO:", "ailTo:", "tel:", "TEL:", "Tel:", "callto:", "fax:", "email-protection", "facebook", "Facebook",
     "fb.", "instagr", "Instagr", "twitter", "Twitter", "x.com", "linkedin", "LinkedIn", "Linkedin", "youtube",
     "YouTube", "Youtube", "tiktok", "wa.me", "whatsapp", "pinterest", "Pinterest", "pin.it", "xing", "XING", "Xing",
     "threads.", "bsky", "vimeo", "Vimeo", "github", "/@",
@@ -550,6 +550,7 @@ def extract_page(
                 acc.social("https:" + found_url if found_url.startswith("//") else found_url, "link", place)
 
     # other organisations' contact cards (read before the text pass strips the tree)
+    # off-site addresses mark someone else's card only where the business writes from its own domain
     own_email = any(e.on_domain for e in acc.emails.values()) or (
         site_reg is not None and ("@" + site_reg) in text_src.lower())
     foreign = foreign_blocks(root, site_reg=site_reg, own_email=own_email)

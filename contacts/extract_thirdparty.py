@@ -13,18 +13,42 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from contacts.extract_data import is_free_provider_domain, registrable_domain
+from contacts.extract_emails import iter_joomla_cloak, iter_text_emails
 from contacts.extract_html import text_of
 from contacts.extract_social import canonical_social
 
-_MARKERS = etree.XPath("//a[contains(@href, 'ailto:') or contains(., 'www.')]")
+_MARKERS = etree.XPath(
+    "//a[contains(@href, 'ailto:') or contains(., 'www.')] | //*[not(self::script) and not(self::style)]"
+    "[text()[contains(., '@')]] | //script[contains(., 'addy')]"
+)
+_TEXT_NO_SCRIPT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 _DIGITS7 = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6}")
 _ADDRESS_TEXT = re.compile(r"^\s*(?:https?://)?(?:www\.)[\w\-]+(?:\.[\w\-]+)+/?\s*$", re.IGNORECASE)
 _MAX_LEVELS = 5
 _MAX_BLOCK_CHARS = 700
 
 
+def _email_domain_foreign(domain: str, site_reg: str) -> str | None:
+    if not domain or is_free_provider_domain(domain):
+        return None
+    reg = registrable_domain(domain)
+    return reg if reg and not _related(reg, site_reg) else None
+
+
 def _foreign_domain(a, site_reg: str, own_email: bool) -> str | None:
-    href = (a.get("href") or "").strip()
+    href = (a.get("href") or "").strip() if a.tag == "a" else ""
+    if a.tag == "script" or (a.tag != "a" or not href) and "@" in (a.text or "") + "".join(c.tail or "" for c in a):
+        if not own_email:
+            return None
+        if a.tag == "script":
+            found = list(iter_joomla_cloak(a.text or ""))
+        else:
+            found = list(iter_text_emails((a.text or "") + " " + " ".join(c.tail or "" for c in a)))
+        for value in found:
+            reg = _email_domain_foreign(value.rpartition("@")[2].strip().lower(), site_reg)
+            if reg:
+                return reg
+        return None
     if "ailto:" in href[:8]:
         if not own_email:  # the business writes from another domain itself: nothing to compare with
             return None
@@ -53,6 +77,34 @@ def _related(reg: str, site_reg: str) -> bool:
     return a == b or common >= 4
 
 
+_CARD_STOP = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "div", "table", "ul", "ol"})
+
+
+def _sibling_card(a) -> str | None:
+    """The marker and what follows it among its siblings, up to the next heading, block or mail link
+    (or two <br> in a row): a card written flat inside a long block."""
+    parts = [text_of(a), a.tail or ""]
+    last_br = False
+    for sib in a.itersiblings():
+        if not isinstance(sib.tag, str):
+            parts.append(sib.tail or "")
+            continue
+        if sib.tag in _CARD_STOP or (sib.tag == "a" and "ailto:" in (sib.get("href") or "")[:8]):
+            break
+        if sib.tag == "br":
+            if last_br and not (parts[-1] or "").strip():
+                break
+            last_br = True
+            parts.append(sib.tail or "")
+            continue
+        last_br = False
+        parts.append(text_of(sib) + (sib.tail or ""))
+        if sum(map(len, parts)) > 300:
+            break
+    text = "".join(parts)
+    return text if _DIGITS7.search(text) and len(text) <= 400 else None
+
+
 def foreign_blocks(root, *, site_reg: str | None, own_email: bool) -> list[str]:
     """The texts of other organisations' contact cards on the page (see the module docstring)."""
     if site_reg is None:
@@ -62,17 +114,25 @@ def foreign_blocks(root, *, site_reg: str | None, own_email: bool) -> list[str]:
     for a in _MARKERS(root):
         if _foreign_domain(a, site_reg, own_email) is None:
             continue
+        href = a.get("href") or ""
+        extra = " " + href.split(":", 1)[1].split("?", 1)[0] if "ailto:" in href[:8] else ""
+        if a.tag == "script":
+            extra = " " + " ".join(iter_joomla_cloak(a.text or ""))
+        card = _sibling_card(a)
+        if card is not None:  # a flat card: <a>name</a><br>Agency<br>503-546-7871<br><br>
+            blocks.append(card + extra)
+            continue
         node = a
         for _ in range(_MAX_LEVELS):
             node = node.getparent()
             if node is None or node.tag in ("body", "html"):
                 break
-            text = text_of(node)
+            text = "".join(_TEXT_NO_SCRIPT(node))
             if len(text) > _MAX_BLOCK_CHARS:
                 break
             if _DIGITS7.search(text):
                 if node not in seen:
                     seen.add(node)
-                    blocks.append(text)
+                    blocks.append(text + extra)
                 break
     return blocks

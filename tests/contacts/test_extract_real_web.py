@@ -307,3 +307,80 @@ def test_extract_page_returns_metadata_from_the_same_parse():
 def test_empty_page_has_empty_metadata():
     r = extract_page("", url="https://firma.de/")
     assert not r and r.metadata["word_count"] == 0 and r.metadata["title"] == ""
+
+
+# --- shapes seen on the real-page corpus ------------------------------------------------------
+
+def test_fax_label_on_the_line_above_and_after_the_number():
+    r = run("<div>Phone:</div><div>305.682.1944</div><div>Fax:</div><div>305.682.1945</div>",
+            url="https://bluedog.com/", lang="en", region="US")
+    assert phones(r) == {"+13056821944"} and faxes(r) == {"+13056821945"}
+    r = run("<p>202.400.3052 voice</p><p>202.299.1148 fax</p><p>Contact: 202-400-3052 Fax: 202-299-1148</p>",
+            url="https://kmb.com/", lang="en", region="US")
+    assert phones(r) == {"+12024003052"} and faxes(r) == {"+12022991148"}
+
+
+def test_unlabelled_number_that_is_labelled_fax_elsewhere_is_a_fax():
+    r = run("<p>T: 0492 - 524 333</p><p>F: 0492 - 524 898</p><table><tr><td>0492 - 52 48 98</td></tr></table>",
+            url="https://firma.nl/", lang="nl")
+    assert phones(r) == {"+31492524333"} and faxes(r) == {"+31492524898"}
+
+
+def test_tel_fax_label_is_both_kinds():
+    r = run("<p>Tel./Fax: 069 12345678</p>")
+    assert phones(r) == {"+496912345678"} and faxes(r) == {"+496912345678"}
+
+
+def test_fax_icon_image_labels_the_number():
+    r = run('<p><img src="/img/phone.gif"> +351 229 812 220</p><p><img src="/img/fax.gif"> +351 229 812 222</p>',
+            url="https://innux.com/", lang="en")
+    assert phones(r) == {"+351229812220"} and faxes(r) == {"+351229812222"}
+
+
+@pytest.mark.parametrize("text", [
+    "Dinsdag - Vrijdag 09.00 - 18.00 uur", "CVR: 35545905", "Size: 35-70-125-250 grams",
+    "PIN: 25.07.400.004; 25.18.200.002", "P.IVA e Cod. Fisc. 03836450407",
+])
+def test_hours_company_numbers_sizes_and_pins_are_not_phones(text):
+    r = run(f"<p>{text}</p>", url="https://firma.nl/", lang="nl")
+    assert phones(r) == set() and faxes(r) == set()
+
+
+@pytest.mark.parametrize("address,region", [
+    ("8500 Wilshire Blvd, Beverly Hills CA 90211", "US"),
+    ("183 Marsh Wall, London E14 9SR", "GB"),
+    ("Industrieweg 140, 5683 CG Best", "NL"),
+    ("100 King St W, Toronto, ON M5X 1A9", "CA"),
+])
+def test_region_from_postal_code_shapes(address, region):
+    r = run(f"<p>{address}</p>", url="http://unknown.invalid/", lang="en")
+    assert (r.region, r.region_source) == (region, "postal_address")
+
+
+def test_region_from_north_american_number_format():
+    r = run("<p>Call (413) 732-8702 or 413.732.8703</p>", url="http://unknown.invalid/", lang="en")
+    assert r.region_source == "number_format" and phones(r) == {"+14137328702", "+14137328703"}
+
+
+def test_other_organisations_cards_are_not_the_business():
+    body = ('<p>Hotel: 253-941-6000 · <a href="mailto:info@hotel-example.com">info@hotel-example.com</a></p>'
+            '<div class="place"><b>Tacoma Dome</b><p>Phone: 253.272.3663</p>'
+            '<p>Website: <a href="http://www.tacomadome.org">www.tacomadome.org</a></p></div>'
+            '<div><h3>Press contacts</h3><a href="mailto:angie@lanepr.com"><b>Angie</b></a><br>LANE PR<br>'
+            '503-546-7871<br><br></div>')
+    r = run(body, url="https://hotel-example.com/", lang="en", region="US")
+    assert phones(r) == {"+12539416000"}
+    assert emails(r) == {"info@hotel-example.com"}
+
+
+def test_the_business_own_other_domain_is_not_a_third_party():
+    body = ('<p>Longo Lab Design | Ramsey, NJ 07446 | (800) 635-6646 | '
+            '<a href="mailto:info@longoinc.com">info@longoinc.com</a></p><p>sales@longolabs.com</p>')
+    r = run(body, url="https://longolabs.com/", lang="en", region="US")
+    assert phones(r) == {"+18006356646"} and "info@longoinc.com" in emails(r)
+
+
+def test_share_buttons_are_not_profiles_but_shareable_lists_are():
+    r = run('<div class="share-buttons"><a href="https://twitter.com/someone">t</a></div>'
+            '<ul><li class="shareable facebook"><a href="http://www.Facebook.com/TheHoxton">f</a></li></ul>')
+    assert socials(r) == {"https://facebook.com/thehoxton": "body"}
