@@ -13,8 +13,13 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# Local use only: DEBUG on (detailed error pages, no HTTPS redirect, a generated SECRET_KEY). Production
+# settings are the defaults (docs/deployment.md).
+run demo: export DEBUG := 1
+
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py sync_schedules
 	$(PY) manage.py runall
@@ -34,11 +39,13 @@ serve-only:
 # DEMO_ARGS="--query plumber --location Chicago --max 10" changes the search.
 demo: $(STAMP)
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+check: export DEBUG := 1
 check: $(STAMP)
 	$(PY) manage.py check
 

@@ -22,6 +22,7 @@ from curation.choices import CurationStatus, ProcessingStatus
 from curation.counting import FastCountPaginator, table_is_large
 from curation.exceptions import ErrorClass
 from curation.models import CurationEvent
+from scrapersky.access.roles import REQUEUE_PERMISSION
 
 # Badge colours (also in curation/static/curation/admin.css, which the pages use): white text on each
 # passes WCAG AA contrast (4.5:1) at the badges' small size.
@@ -258,6 +259,10 @@ class WorkflowAdminMixin:
     def show_facets(self):
         return admin.ShowFacets.ALLOW if table_is_large(self.model) else admin.ShowFacets.ALWAYS
 
+    def has_requeue_permission(self, request) -> bool:
+        """Retry, requeue and re-run actions: the operator's (scrapersky/access/roles.py)."""
+        return request.user.has_perm(REQUEUE_PERMISSION)
+
     def get_workflows(self):
         return registry.for_model(self.model)
 
@@ -411,6 +416,8 @@ class WorkflowAdminMixin:
             return actions
         for wf in self.get_workflows():
             for func, name, description in _workflow_actions(wf):
+                if func.allowed_permissions == ("requeue",) and not self.has_requeue_permission(request):
+                    continue
                 actions[name] = (func, name, description)
         return actions
 
@@ -490,7 +497,9 @@ def _workflow_actions(wf):
     actions.append((retry_errors_of_class, f"{wf.name}__retry_errors_of_class", f"{wf.label}: retry errors of class…"))
     for func, name, _description in actions:
         func.__name__ = name
-        func.allowed_permissions = ("change",)
+        # Marking rows is a curator's change; re-running and retrying are the operator's.
+        requeues = name.endswith(("__rerun", "__retry_errors", "__retry_errors_of_class"))
+        func.allowed_permissions = ("requeue",) if requeues else ("change",)
     return actions
 
 

@@ -5,11 +5,13 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation import registry, selectors, services
 from curation.choices import ProcessingStatus
+from scrapersky.permissions import require_requeue
 
 
 def _workflow_for_change(request, name: str):
@@ -112,9 +114,16 @@ def _flatten(errors) -> str:
 
 
 class WorkflowListApi(APIView):
-    @extend_schema(responses={200: WorkflowOverview(many=True)}, summary="Every workflow with its counts by status")
+    # No one model: every authenticated user gets the workflows whose rows they may view.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: WorkflowOverview(many=True)}, summary="The workflows you may view, with counts")
     def get(self, request):
-        return Response(selectors.workflows_overview())
+        def may_view(name: str) -> bool:
+            opts = registry.get(name).model_class._meta
+            return request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+
+        return Response([row for row in selectors.workflows_overview() if may_view(row["name"])])
 
 
 class WorkflowDetailApi(APIView):
@@ -128,6 +137,8 @@ class WorkflowStatusApi(APIView):
     def put(self, request, workflow: str):
         wf = _workflow_for_change(request, workflow)
         data = _valid(StatusSetInput, request)
+        if data["reprocess"]:
+            require_requeue(request.user)
         result = services.curation_status_set(
             workflow=wf, ids=data["ids"], status=data["status"], reprocess=data["reprocess"], actor=request.user, source="api"
         )
@@ -139,6 +150,8 @@ class WorkflowStatusFilteredApi(APIView):
     def put(self, request, workflow: str):
         wf = _workflow_for_change(request, workflow)
         data = _valid(StatusSetFilteredInput, request)
+        if data["reprocess"]:
+            require_requeue(request.user)
         result = services.curation_status_set_filtered(
             workflow=wf, filters=data["filters"], status=data["status"], reprocess=data["reprocess"], actor=request.user, source="api"
         )
@@ -149,6 +162,7 @@ class WorkflowRequeueApi(APIView):
     @extend_schema(request=RequeueInput, responses={200: RequeueOutput}, summary="Queue Error (and optionally Completed) rows again")
     def post(self, request, workflow: str):
         wf = _workflow_for_change(request, workflow)
+        require_requeue(request.user)
         data = _valid(RequeueInput, request)
         statuses = [ProcessingStatus.ERROR.value] + ([ProcessingStatus.COMPLETED.value] if data["include_completed"] else [])
         result = services.processing_requeue(

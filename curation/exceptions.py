@@ -25,10 +25,11 @@ class ErrorClass:
     # Fetcher-specific classes (pages/fetch.py)
     TOO_LARGE = "too_large"
     SSRF_REFUSED = "ssrf_refused"
+    BAD_REDIRECT = "bad_redirect"  # a redirect whose Location is no usable URL
 
     ALL = (
         NETWORK, TIMEOUT, HTTP_4XX, HTTP_5XX, RATE_LIMITED, BLOCKED, QUOTA, PARSE,
-        NOT_FOUND, CONFIG, WORKER_LOST, BUG, TOO_LARGE, SSRF_REFUSED,
+        NOT_FOUND, CONFIG, WORKER_LOST, BUG, TOO_LARGE, SSRF_REFUSED, BAD_REDIRECT,
     )
 
 

@@ -16,7 +16,9 @@ Safety and politeness, in the order a request goes through them:
 3. SSRF guard: the host is resolved (socket.getaddrinfo) and refused when any
    address is loopback, private, link-local (169.254.169.254 included),
    CGNAT 100.64/10, multicast, reserved, unspecified or otherwise not global,
-   IPv4-mapped IPv6 included, unless it lies in FETCH_ALLOW_PRIVATE.
+   IPv4-mapped, 6to4 (2002::/16) and Teredo (2001::/32) IPv6 unwrapped, unless
+   it lies in FETCH_ALLOW_PRIVATE (a CIDR, or an address with a port: the
+   sandbox allows its website server's port only, not the rest of loopback).
    -> PermanentError(ssrf_refused). The connection goes to the very address
    that was checked (the URL is rewritten to the IP, the Host header and the
    TLS SNI/certificate check keep the host name), so DNS rebinding between
@@ -48,13 +50,14 @@ Safety and politeness, in the order a request goes through them:
    up in one step); reading stops as soon as max_bytes is exceeded ->
    PermanentError(too_large).
 8. Redirects are followed by hand (httpx follow_redirects=False), at most
-   FETCH_MAX_REDIRECTS hops; a loop is reported with the whole chain.
+   FETCH_MAX_REDIRECTS hops; a loop is reported with the whole chain; a
+   Location that is no usable URL fails at once (bad_redirect).
 
 Error classes (curation.exceptions.ErrorClass): network, timeout, http_4xx
 (404/410 and other 4xx permanent; 408 retryable), http_5xx (retryable),
 rate_limited (429, and 503 with Retry-After; retry_after set), blocked
 (robots.txt, and 401/403 with a bot-block signature), too_large,
-ssrf_refused, not_found (the host name does not exist). Messages carry the
+ssrf_refused, bad_redirect, not_found (the host name does not exist). Messages carry the
 URL and the status. HTTP errors carry `.status` and `.url` attributes.
 """
 from __future__ import annotations
@@ -77,6 +80,7 @@ from protego import Protego
 
 from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowError
 from pages import politeness
+from scrapersky.env import parse_network
 
 __all__ = [
     "FetchResult",
@@ -102,6 +106,7 @@ _ROBOTS_FAILURE_TTL = 60.0
 _MAX_CACHED_HOSTS = 10_000
 _ERROR_BODY_PEEK = 32 * 1024
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_HOST_CHARS = re.compile(r"[A-Za-z0-9._:-]+")  # a host name (IDNA-encoded) or an IP address
 _BOT_BLOCK_PATTERNS = re.compile(
     rb"cf-chl|challenge-platform|attention required|captcha|access denied|bot detection|"
     rb"are you a robot|request unsuccessful\. incapsula|px-captcha|datadome",
@@ -167,9 +172,8 @@ class _Config:
 
 
 def _config() -> _Config:
-    allow = []
-    for cidr in getattr(settings, "FETCH_ALLOW_PRIVATE", []) or []:
-        allow.append(ipaddress.ip_network(cidr.strip(), strict=False))
+    # (network, port or None): "127.0.0.1:8102" lets through that one address and port only.
+    allow = [parse_network(entry) for entry in getattr(settings, "FETCH_ALLOW_PRIVATE", []) or []]
     return _Config(
         user_agent=getattr(settings, "FETCH_USER_AGENT", "ScraperSkyBot/1.0 (+https://scrapersky.example/bot)"),
         connect_timeout=float(getattr(settings, "FETCH_CONNECT_TIMEOUT", 5)),
@@ -198,10 +202,27 @@ def _ssl_context() -> ssl.SSLContext:
 # ----------------------------------------------------------------------------- SSRF guard
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """IPv4 addresses an IPv6 address carries and that a relay would deliver to: mapped, 6to4, Teredo."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(("IPv4-mapped", ip.ipv4_mapped))
+    if ip.sixtofour is not None:  # 2002:AABB:CCDD::/48 -> AA.BB.CC.DD
+        found.append(("6to4", ip.sixtofour))
+    if ip.teredo is not None:  # 2001:0::/32 -> (server, client); the client is the real destination
+        server, client = ip.teredo
+        found += [("Teredo", client), ("Teredo server", server)]
+    return found
+
+
 def _forbidden_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        reason = _forbidden_reason(ip.ipv4_mapped)
-        return f"IPv4-mapped {reason}" if reason else None
+    if isinstance(ip, ipaddress.IPv6Address):
+        for wrapping, inner in _embedded_ipv4(ip):
+            reason = _forbidden_reason(inner)
+            if reason:
+                return f"{wrapping} {reason}"
+        if ip.ipv4_mapped is not None:
+            return None  # the mapped IPv4 address is public: so is this
     if ip.is_unspecified:
         return "unspecified"
     if ip.is_loopback:
@@ -221,21 +242,29 @@ def _forbidden_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str 
     return None
 
 
-def check_address(host: str, address: str, allow: tuple | None = None) -> None:
-    """Raise PermanentError(ssrf_refused) if `address` (resolved for `host`) is not public and not allowed."""
+def check_address(host: str, address: str, allow: tuple | None = None, port: int | None = None) -> None:
+    """Raise PermanentError(ssrf_refused) if `address` (resolved for `host`) is not public and not allowed.
+
+    `allow` holds (network, port or None) pairs (FETCH_ALLOW_PRIVATE); an entry with a port lets
+    through that port only, so the sandbox's one server passes and the rest of loopback does not.
+    """
     if allow is None:
         allow = _config().allow_private
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         candidates.append(ip.ipv4_mapped)
-    for net in allow:
+    for entry in allow:
+        net, allowed_port = entry if isinstance(entry, tuple) else (entry, None)
+        if allowed_port is not None and allowed_port != port:
+            continue
         if any(c.version == net.version and c in net for c in candidates):
             return
     reason = _forbidden_reason(ip)
     if reason:
+        where = f" (port {port})" if port is not None else ""
         raise PermanentError(
-            f"Refusing to fetch from {host}: it resolves to {reason} address {ip}",
+            f"Refusing to fetch from {host}: it resolves to {reason} address {ip}{where}",
             error_class=ErrorClass.SSRF_REFUSED,
         )
 
@@ -300,7 +329,7 @@ def resolve_target(url: str, cfg: _Config | None = None) -> _Target:
     if mapped:
         m_host, _, m_port = mapped.rpartition(":")
         m_host = m_host.strip("[]")
-        check_address(host, m_host, cfg.allow_private)
+        check_address(host, m_host, cfg.allow_private, int(m_port))
         return _Target(host=host, ip=m_host, port=int(m_port), scheme="http", mapped=True, ips=(m_host,))
     try:
         future = _dns_pool().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
@@ -316,7 +345,7 @@ def resolve_target(url: str, cfg: _Config | None = None) -> _Target:
     if not addresses:
         raise PermanentError(f"Host not found: {host} ({url})", error_class=ErrorClass.NOT_FOUND)
     for address in addresses:  # any forbidden address refuses the host (mixed answers are an attack pattern)
-        check_address(host, address, cfg.allow_private)
+        check_address(host, address, cfg.allow_private, port)
     ordered = sorted((a.split("%", 1)[0] for a in addresses), key=lambda a: ":" in a)  # IPv4 first
     return _Target(host=host, ip=ordered[0], port=port, scheme=scheme, mapped=False, ips=tuple(ordered))
 
@@ -616,7 +645,7 @@ def fetch(
             status, headers, body, location = _one_request(client, current, target, cfg, purpose, accept, limit, deadline,
                                                            delay, _truncate)
             if status in _REDIRECT_STATUSES and location:
-                next_url = _strip_fragment(urljoin(current, location.strip()))
+                next_url = _redirect_target(current, location, status)
                 if next_url in chain:
                     raise _http_error(
                         PermanentError,
@@ -652,6 +681,26 @@ def fetch(
             )
     finally:
         client.close()
+
+
+def _redirect_target(current: str, location: str, status: int) -> str:
+    """The absolute URL a Location header points to; an unusable one fails for good (it will not get better)."""
+    try:
+        next_url = _strip_fragment(urljoin(current, location.strip()))
+        parsed = httpx.URL(next_url)
+        if parsed.scheme in ("http", "https"):
+            if not parsed.host:
+                raise ValueError("no host")
+            if not _HOST_CHARS.fullmatch(parsed.host):
+                raise ValueError(f"invalid host {parsed.host!r}")
+            if parsed.port is not None and not 0 < parsed.port < 65536:
+                raise ValueError(f"invalid port {parsed.port}")
+    except (ValueError, UnicodeError, httpx.InvalidURL) as exc:
+        raise _http_error(
+            PermanentError, f"Invalid redirect from {current}: Location {location[:200]!r} ({exc})",
+            error_class=ErrorClass.BAD_REDIRECT, url=current, status=status,
+        ) from exc
+    return next_url
 
 
 def _one_request(client, url, target, cfg, purpose, accept, limit, deadline, delay, truncate=False):
@@ -697,6 +746,13 @@ def _one_request(client, url, target, cfg, purpose, accept, limit, deadline, del
                 raise PermanentError(f"TLS certificate verification failed for {target.host} ({url})",
                                      error_class=ErrorClass.NETWORK) from exc
             raise RetryableError(f"Connection failed to {url}: {text or type(exc).__name__}",
+                                 error_class=ErrorClass.NETWORK) from exc
+        except httpx.RemoteProtocolError as exc:
+            # httpx parses a redirect's Location even when not following it; a broken one will not heal.
+            if "location header" in str(exc).lower():
+                raise _http_error(PermanentError, f"Invalid redirect from {url}: {exc}",
+                                  error_class=ErrorClass.BAD_REDIRECT, url=url, status=0) from exc
+            raise RetryableError(f"Network error fetching {url}: {exc or type(exc).__name__}",
                                  error_class=ErrorClass.NETWORK) from exc
         except httpx.HTTPError as exc:
             raise RetryableError(f"Network error fetching {url}: {exc or type(exc).__name__}",

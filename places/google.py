@@ -452,16 +452,14 @@ def get_client(**overrides: Any) -> PlacesClient:
     """
     from django.conf import settings
 
-    from scrapersky.sandbox.places_api import SANDBOX_API_KEY
-
     base_url = settings.GOOGLE_PLACES_BASE_URL or DEFAULT_BASE_URL
     api_key = settings.GOOGLE_MAPS_API_KEY
     if settings.SANDBOX_ENABLED:
         if base_url.rstrip("/") == DEFAULT_BASE_URL:
             base_url = f"http://127.0.0.1:{settings.SANDBOX_PLACES_PORT}"
-            api_key = SANDBOX_API_KEY
+            api_key = settings.SANDBOX_PLACES_API_KEY
         else:
-            api_key = api_key or SANDBOX_API_KEY
+            api_key = api_key or settings.SANDBOX_PLACES_API_KEY
     options: dict[str, Any] = {
         "base_url": base_url,
         "api_key": api_key,

@@ -24,12 +24,44 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class PagePagination(PageNumberPagination):
-    """`?page=2&size=100` → {"count", "next", "previous", "results"}."""
+    """`?page=2&size=100` → {"count", "next", "previous", "results"}.
+
+    A `size` that is not a whole number from 1 to 500 is a 400 (as on the staging endpoint), never
+    silently capped: a client asking for 100,000 rows must learn it did not get them.
+    """
 
     page_size = 50
     page_size_query_param = "size"
     max_page_size = 500
     django_paginator_class = FastCountPaginator  # exact while cheap, estimated on millions of rows
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param, "").strip()
+        if raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise serializers.ValidationError(
+                {"size": [f"size must be a whole number from 1 to {self.max_page_size}, got {raw[:20]!r}."]})
+        return size
+
+
+def _error_body(data) -> dict:
+    """Every error in one shape: {"detail": "..."} plus, for invalid input, the errors per field."""
+    if isinstance(data, dict):
+        if "detail" in data:
+            return data
+        parts = []
+        for field, messages in data.items():
+            first = messages[0] if isinstance(messages, list) and messages else messages
+            parts.append(f"{field}: {first}" if field != "non_field_errors" else str(first))
+        return {"detail": "Invalid input: " + "; ".join(parts), **data}
+    if isinstance(data, list):
+        return {"detail": " ".join(str(item) for item in data) or "Invalid input."}
+    return {"detail": str(data)}
 
 
 def exception_handler(exc, context):
@@ -43,6 +75,9 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields, request body too large
         return Response({"detail": f"Bad request: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ValueError) and "NUL" in str(exc):  # psycopg refuses NUL in a query parameter
+        return Response({"detail": "A value in the request contains a NUL character; nothing was changed."},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DataError):  # a filter value the database cannot hold (a 20-digit number, a year 40000)
         return Response(
             {"detail": "A value in the request is out of range (e.g. a number or date filter); nothing was changed."},
@@ -50,6 +85,7 @@ def exception_handler(exc, context):
         )
     response = drf_exception_handler(exc, context)
     if response is not None:
+        response.data = _error_body(response.data)
         return response
     view = context.get("view")
     logger.exception("unhandled error in %s", type(view).__name__ if view else "API", exc_info=exc)

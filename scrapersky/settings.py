@@ -1,7 +1,10 @@
-"""ScraperSky settings: everything comes from the environment (see .env.example).
+"""ScraperSky settings: everything comes from the environment (see .env.example, docs/settings.md).
 
-Defaults are the embedded ones: a SQLite file in the project, django-q2's ORM
-broker and the bundled sandbox, so `make run` needs nothing but Python.
+Every value goes through one typed parser (scrapersky/env.py) that refuses a
+malformed value at start-up. The defaults are safe for production (DEBUG off,
+HTTPS only, secure cookies, HSTS) and otherwise the embedded ones: a SQLite
+file, django-q2's ORM broker and, without a Google key, the bundled sandbox.
+`make run` turns DEBUG on explicitly for local use.
 """
 from __future__ import annotations
 
@@ -13,46 +16,25 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from scrapersky.env import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+# Read first: the sandbox switch decides which apps are installed (scrapersky/components/sandbox.py).
+from scrapersky.components.sandbox import SANDBOX_ENABLED  # noqa: E402
 
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", True)
+# Off unless set: `make run` and `make demo` turn it on explicitly for local use.
+DEBUG = env.bool("DEBUG", False)
 
 
 def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY", "")
+    key = env.str("SECRET_KEY")
     if key:
         return key
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (docs/deployment.md); "
+                                   "for local use set DEBUG=1, as `make run` does.")
     # Development only: generate once and keep it beside the project (gitignored),
     # so sessions and tokens survive a restart of `make run`.
     key_file = BASE_DIR / ".secret_key"
@@ -62,8 +44,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS (docs/deployment.md §2): on whenever DEBUG is off ----------------------
+# Behind a TLS-terminating proxy, name the header it sets (X-Forwarded-Proto) so that Django knows a request
+# was HTTPS; the proxy must overwrite that header from clients. Empty: no proxy header is trusted.
+_PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Error pages and reports never show a password, key or a URL's credentials (DATABASE_URL, REDIS_URL, ...).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scrapersky.errors.SecretsFilter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -82,11 +83,14 @@ INSTALLED_APPS = [
     "places",
     "pages",
     "contacts",
-    "scrapersky.sandbox",
+    "scrapersky.access",  # after the apps whose permissions its groups hold
+    # The offline stand-ins and their commands (`sandbox`, `demo`): installed only when the sandbox is on.
+    *(["scrapersky.sandbox"] if SANDBOX_ENABLED else []),
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "scrapersky.errors.ApiJsonErrorsMiddleware",  # every error under /api/ is JSON, whatever DEBUG is
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -115,7 +119,8 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASE_URL = env.url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+                       schemes=("sqlite", "postgres", "postgresql", "pgsql", "postgis"), require_host=False)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + busy timeout + immediate transactions: the web server and one worker
@@ -141,21 +146,30 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Background work (django-q2) and cache ----------------------------------------
+REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+# The cache holds the throttles' counters, so it is shared by every web process: Redis when configured,
+# else a database table (created by `manage.py createcachetable`, which `make run` and the tests run).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env.str("Q_CLUSTER_NAME", "scrapersky")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "scrapersky_cache"}}
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["scrapersky.permissions.ReadAuthenticatedWriteModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["scrapersky.permissions.ModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "scrapersky.api.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -166,11 +180,26 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "scrapersky.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Per user on every endpoint; the token endpoints add per-IP and per-username throttles (scrapersky.auth).
+    "DEFAULT_THROTTLE_CLASSES": ["scrapersky.throttles.ApiUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.rate("API_THROTTLE_RATE", "600/min"),
+        "login_ip": env.rate("LOGIN_THROTTLE_RATE", "10/min"),
+        "login_username": env.rate("LOGIN_THROTTLE_RATE", "10/min"),
+    },
+    # Proxies in front of the app: the client address is taken that many hops back in X-Forwarded-For
+    # (0: REMOTE_ADDR). Behind one nginx: 1. Wrong values let clients choose their own throttle key.
+    "NUM_PROXIES": env.int("NUM_PROXIES", 0, minimum=0),
 }
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", 30, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", 1, minimum=1)),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A refresh returns a new refresh token and blacklists the old one; logout blacklists it too.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password they were issued under: a password change refuses them all.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ScraperSky API",
@@ -196,19 +225,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Background work (django-q2) ----------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
-    "name": os.environ.get("Q_CLUSTER_NAME", "scrapersky"),  # Redis list key: one per deployment sharing a Redis
-    "workers": env_int("Q_WORKERS", 2),
-    "timeout": env_int("Q_TIMEOUT", 240),  # hard stop of one workflow run
-    "retry": env_int("Q_TIMEOUT", 240) + 60,  # must exceed timeout, or a slow run is redelivered
+    "name": env.str("Q_CLUSTER_NAME", "scrapersky"),  # Redis list key: one per deployment sharing a Redis
+    "workers": env.int("Q_WORKERS", 2, minimum=1),
+    "timeout": env.int("Q_TIMEOUT", 240, minimum=1),  # hard stop of one workflow run
+    "retry": env.int("Q_TIMEOUT", 240, minimum=1) + 60,  # must exceed timeout, or a slow run is redelivered
     "max_attempts": 1,  # per-row retries live in curation.engine
     "ack_failures": True,
     "catch_up": False,  # never replay missed polling ticks after downtime
     "queue_limit": 4,
-    "poll": float(os.environ.get("Q_POLL", "0.5")),  # idle broker poll (seconds): bounds wake-up latency
-    "save_limit": env_int("Q_SAVE_LIMIT", 500),  # successful task results kept (0 = all)
+    "poll": env.float("Q_POLL", 0.5, minimum=0.01),  # idle broker poll (seconds): bounds wake-up latency
+    "save_limit": env.int("Q_SAVE_LIMIT", 500, minimum=0),  # successful task results kept (0 = all)
     "recycle": 500,
     "label": "Task queue",
 }
@@ -218,23 +245,24 @@ else:
     Q_CLUSTER["orm"] = "default"  # same alias as the app (django-q2 #293)
 
 # --- Curation engine ------------------------------------------------------------
-CURATION_MAX_BATCH = env_int("CURATION_MAX_BATCH", 10_000)
+CURATION_MAX_BATCH = env.int("CURATION_MAX_BATCH", 10_000, minimum=1)
 # Queueing rows wakes a worker at once (on commit) instead of waiting for the schedule.
-CURATION_WAKE_ON_QUEUE = env_bool("CURATION_WAKE_ON_QUEUE", True)
+CURATION_WAKE_ON_QUEUE = env.bool("CURATION_WAKE_ON_QUEUE", True)
 
 # --- Admin account created by `make run` ----------------------------------------
-ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
+ADMIN_USERNAME = env.str("ADMIN_USERNAME", "admin")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # --- Per-app settings (HackSoft "components"): each app's integrations ----------
+from scrapersky.components.sandbox import *  # noqa: E402,F401,F403
 from scrapersky.components.places import *  # noqa: E402,F401,F403
 from scrapersky.components.pages import *  # noqa: E402,F401,F403
 from scrapersky.components.contacts import *  # noqa: E402,F401,F403

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -34,10 +33,36 @@ def api_client(admin_user):
     return bearer(APIClient(), admin_user)
 
 
+def in_group(user, name: str):
+    """Put `user` in one of the shipped groups (scrapersky/access/roles.py), creating the groups if a flush
+    removed them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from scrapersky.access.roles import sync_groups
+
+    if not Group.objects.filter(name=name).exists():
+        sync_groups(apps)
+    user.groups.add(Group.objects.get(name=name))
+    return type(user).objects.get(pk=user.pk)  # fresh: permission caches empty
+
+
+@pytest.fixture
+def nobody(django_user_model):
+    """A user who may log in but has no permissions at all."""
+    return django_user_model.objects.create_user(username="nobody", password="nobody-pass-123")
+
+
+@pytest.fixture
+def nobody_client(nobody):
+    return bearer(APIClient(), nobody)
+
+
 @pytest.fixture
 def viewer(django_user_model):
-    """A user who may log in but has no permissions."""
-    return django_user_model.objects.create_user(username="viewer", password="viewer-pass-123")
+    """A user in the shipped `viewer` group: reads everything, changes nothing."""
+    user = django_user_model.objects.create_user(username="viewer", password="viewer-pass-123")
+    return in_group(user, "viewer")
 
 
 @pytest.fixture
@@ -47,15 +72,26 @@ def viewer_client(viewer):
 
 @pytest.fixture
 def curator(django_user_model):
-    """A user with the change permission on every model (a curator)."""
+    """A user in the shipped `curator` group: reads, and changes statuses (select/reject), no requeue."""
     user = django_user_model.objects.create_user(username="curator", password="curator-pass-123")
-    user.user_permissions.add(*Permission.objects.filter(codename__startswith="change_"))
-    return user
+    return in_group(user, "curator")
 
 
 @pytest.fixture
 def curator_client(curator):
     return bearer(APIClient(), curator)
+
+
+@pytest.fixture
+def operator(django_user_model):
+    """A user in the shipped `operator` group: a curator who also requeues, searches, submits domains."""
+    user = django_user_model.objects.create_user(username="operator", password="operator-pass-123")
+    return in_group(user, "operator")
+
+
+@pytest.fixture
+def operator_client(operator):
+    return bearer(APIClient(), operator)
 
 
 @pytest.fixture
@@ -85,3 +121,12 @@ def processes(tmp_path):
     procs = Processes(tmp_path)
     yield procs
     procs.stop_all()
+
+
+@pytest.fixture(autouse=True)
+def _cache_cleared():
+    """The throttles count in the cache (a per-process LocMemCache in the tests): every test starts at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -64,3 +64,36 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+COMPONENTS = ("sandbox", "places", "pages", "contacts")
+# Every variable the components read that a test may want unset (the outer environment must not leak in).
+COMPONENT_VARIABLES = (
+    "SANDBOX", "GOOGLE_MAPS_API_KEY", "SANDBOX_PLACES_PORT", "SANDBOX_WEBSITES_PORT", "SANDBOX_CRM_PORT",
+    "GOOGLE_PLACES_BASE_URL", "FETCH_HOST_MAP", "FETCH_ALLOW_PRIVATE", "FETCH_PER_HOST_DELAY",
+    "BREVO_API_KEY", "BREVO_BASE_URL", "BREVO_LIST_IDS", "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL",
+    "WEBHOOK_SYNC_URL", "WEBHOOK_SYNC_SECRET", "ENRICHMENT_WEBHOOK_SECRET", "CRM_TIMEOUT", "CRM_MAX_RETRIES",
+    "CONTACTS_DNS_RESOLVER_FACTORY",
+)
+
+
+def component_settings(env: dict[str, str], *, isolated: bool = True) -> dict:
+    """The UPPER_CASE settings scrapersky/components/*.py compute under `env`, evaluated fresh.
+
+    The components import the one sandbox switch from scrapersky.components.sandbox, so every
+    component module is re-imported (sys.modules restored afterwards). isolated: the variables
+    of COMPONENT_VARIABLES not in `env` are unset, so that the outer environment cannot leak in.
+    """
+    import importlib
+    from unittest import mock
+
+    values: dict = {}
+    base = {k: v for k, v in os.environ.items() if not (isolated and k in COMPONENT_VARIABLES)}
+    with mock.patch.dict(os.environ, {**base, **env}, clear=True), mock.patch.dict(sys.modules):
+        for name in list(sys.modules):
+            if name.startswith("scrapersky.components."):
+                del sys.modules[name]
+        for name in COMPONENTS:
+            module = importlib.import_module(f"scrapersky.components.{name}")
+            values.update({key: getattr(module, key) for key in dir(module) if key.isupper()})
+    return values

@@ -23,11 +23,7 @@ same ports, so no default can reach another server.
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from unittest import mock
 
 import httpx
 import pytest
@@ -38,7 +34,6 @@ from scrapersky.sandbox.server import RunningServer, serve_in_thread
 
 FAKE_DNS_FACTORY = "tests.e2e.fake_dns.resolver_factory"
 WORKER_SETTINGS = "tests.e2e.worker_settings"
-COMPONENTS = ("places", "pages", "contacts")
 
 
 @dataclass
@@ -112,15 +107,9 @@ def environment_for(boxes: Sandboxes) -> dict[str, str]:
 
 def settings_under(env: dict[str, str]) -> dict:
     """The UPPER_CASE settings scrapersky/components/*.py produce under `env` (fresh module copies)."""
-    values: dict = {}
-    base = Path(django_settings.BASE_DIR) / "scrapersky" / "components"
-    with mock.patch.dict(os.environ, env):
-        for name in COMPONENTS:
-            spec = importlib.util.spec_from_file_location(f"_e2e_components_{name}", base / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            values.update({key: getattr(module, key) for key in dir(module) if key.isupper()})
-    return values
+    from tests.support import component_settings
+
+    return component_settings(env, isolated=False)
 
 
 @pytest.fixture

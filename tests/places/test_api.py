@@ -130,7 +130,7 @@ def test_staging_status_needs_the_change_permission(viewer_client, curator_clien
     row = PlaceFactory()
     payload = {"place_ids": [row.place_id], "status": "Selected"}
     assert viewer_client.put(STAGING_STATUS, payload, format="json").status_code == 403
-    assert viewer_client.get(STAGING).status_code == 200, "reading needs only a login"
+    assert viewer_client.get(STAGING).status_code == 200, "the viewer group reads"
     assert curator_client.put(STAGING_STATUS, payload, format="json").status_code == 200
 
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"auth/token/", "auth/token/refresh/", "schema/", "docs/",
+PUBLIC = {"auth/token/", "auth/token/refresh/", "auth/logout/", "schema/", "docs/",
           # The original system's unauthenticated health check (docs/api-compat.md).
           "localminer-discoveryscan/health", "localminer-discoveryscan/health/"}
 SAMPLE_VALUES = {"workflow": "widget_check", "pk": str(uuid.uuid4()), "id": str(uuid.uuid4()), "format": "json",

@@ -201,18 +201,10 @@ def test_registered_in_the_sandbox_registry():
 
 # --- settings → factories → sandbox, end to end -------------------------------------------
 def _component(monkeypatch, **env) -> dict:
-    """The settings scrapersky/components/contacts.py computes under `env` (run fresh, nothing cached)."""
-    import runpy
+    """The settings scrapersky/components/*.py compute under `env` (run fresh, nothing cached)."""
+    from tests.support import component_settings
 
-    from scrapersky.components import contacts as component
-
-    for name in ("SANDBOX", "GOOGLE_MAPS_API_KEY", "BREVO_API_KEY", "BREVO_BASE_URL", "BREVO_LIST_IDS",
-                 "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL", "WEBHOOK_SYNC_URL", "WEBHOOK_SYNC_SECRET",
-                 "ENRICHMENT_WEBHOOK_SECRET", "CRM_TIMEOUT", "CRM_MAX_RETRIES", "SANDBOX_CRM_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(component.__file__)
+    return component_settings(env)
 
 
 def test_settings_default_to_the_sandbox_without_a_google_key(monkeypatch):

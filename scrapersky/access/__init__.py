@@ -1,0 +1,1 @@
+"""Who may do what: the three shipped groups (curator, operator, viewer) and the requeue permission."""
