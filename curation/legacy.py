@@ -365,6 +365,11 @@ class LegacyView(APIView):
     def workflow(self) -> Workflow:
         return registry.get(self.workflow_name)
 
+    @property
+    def permission_model(self):
+        """scrapersky.permissions: reading needs the workflow model's view permission, PUT its change."""
+        return self.workflow.model_class
+
 
 class LegacyListView(LegacyView):
     def get(self, request, *args, **kwargs):

@@ -120,6 +120,8 @@ def _legacy(**kwargs):
 class SearchPlacesApi(APIView):
     """`POST /api/v3/localminer-discoveryscan/search/places`: start a search (queued; runs on a worker)."""
 
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Original: start a place search",
              description="Body {business_type, location, radius_km=10, tenant_id}. Creates our PlaceSearch "
                          "\"<business_type> in <location>\"; radius_km is accepted and not used (the original sent "
@@ -134,12 +136,16 @@ class SearchPlacesApi(APIView):
 
 
 class SearchStatusApi(APIView):
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Original: a place search's status and progress")
     def get(self, request, job_id):
         return Response(search_status(get_object_or_404(PlaceSearch, pk=job_id)))
 
 
 class SearchHistoryApi(APIView):
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Original: recent place searches (limit 1–100, offset, status)",
              responses={200: build_array_type(build_basic_type(OpenApiTypes.OBJECT))})
     def get(self, request):
@@ -158,6 +164,8 @@ class SearchHistoryApi(APIView):
 
 
 class SearchResultsApi(APIView):
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Original: the places one search found (limit 1–1000, offset)")
     def get(self, request, job_id):
         search = get_object_or_404(PlaceSearch, pk=job_id)
@@ -182,6 +190,8 @@ class ScanHealthApi(APIView):
 class BatchSearchApi(APIView):
     """`POST /api/v3/places/batch-search`: one business type over several locations (the original UI's Batch tab)."""
 
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Batch place search over several locations",
              description="Body {business_type, locations: [..] (or one per line), radius_km, tenant_id}: one of "
                          "our PlaceSearch rows per location, queued at once. Never existed in the original "
@@ -203,6 +213,8 @@ class BatchSearchApi(APIView):
 
 
 class BatchStatusApi(APIView):
+    permission_model = PlaceSearch  # scrapersky.permissions: GET needs view, POST add
+
     @_legacy(summary="Status of a batch place search")
     def get(self, request, batch_id):
         searches = list(PlaceSearch.objects.filter(batch_id=batch_id).order_by("created_at", "pk"))

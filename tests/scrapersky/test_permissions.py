@@ -35,6 +35,8 @@ def operations():
                        [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)])
         for method in methods:
             model = getattr(cls, "permission_model", None)
+            if isinstance(model, property):  # generated views name their model per instance (curation.legacy)
+                model = model.fget(cls(**getattr(view, "initkwargs", {})))
             if model is None and getattr(cls, "queryset", None) is not None:
                 model = cls.queryset.model
             action = ACTIONS[method]
