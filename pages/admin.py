@@ -24,6 +24,7 @@ from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changel
 from curation.services import CurationInputError
 from pages import services
 from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, SitemapFile
+from scrapersky.links import external_link as _external_link
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -40,8 +41,7 @@ def short_url(url: str, limit: int = 48) -> str:
 def external_link(url: str, limit: int = 70) -> str:
     if not url:
         return "—"
-    return format_html('<a href="{}" title="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url,
-                       short_url(url, limit))
+    return _external_link(url, short_url(url, limit), limit=limit)  # never links javascript: and the like
 
 
 class HasContentFilter(YesNoFilter):

@@ -959,7 +959,10 @@ def domains_from_csv(data: bytes | str) -> list[str]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:  # e.g. one field over csv.field_size_limit() (131,072 characters)
+        raise CurationInputError(f"The file is not readable as CSV: {exc}; nothing was imported") from None
     if not rows:
         raise CurationInputError("The file has no values")
     header = [cell.strip().lower() for cell in rows[0]]

@@ -26,6 +26,7 @@ from curation.services import CurationInputError
 from places import budget, services
 from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult, PlaceSearchTile
 from places.pricing import format_usd
+from scrapersky.links import external_link
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -36,8 +37,7 @@ def website_link(url: str) -> str:
     if not url:
         return "—"
     short = url.removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/")
-    short = short if len(short) <= 28 else short[:27] + "…"
-    return format_html('<a href="{}" title="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, url, short)
+    return external_link(url, short, limit=28)  # unsafe schemes (javascript:...) are shown, never linked
 
 
 # --- list filters that help curators decide fast ---------------------------------------------
@@ -174,6 +174,9 @@ class PlaceSearchForm(forms.ModelForm):
             self.search_params = services.place_search_clean(**params)
         except CurationInputError as exc:
             raise ValidationError(exc.message) from None
+        problem = services.google_readiness()  # e.g. no key with the sandbox off: say so on the form, not a 500
+        if problem:
+            raise ValidationError(f"Place search cannot run: {problem}")
         self.estimate = services.place_search_estimate(**self.search_params)
         return cleaned
 

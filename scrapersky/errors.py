@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.views import defaults
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -60,6 +60,28 @@ class ApiJsonErrorsMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+class RejectNulMiddleware:
+    """A NUL character in the query string is a 400 with a message, before any view or database sees it.
+
+    PostgreSQL cannot hold NUL in a text value, so a NUL in an admin list filter or search used to
+    end as a 500 (psycopg refuses the parameter). Nothing legitimate sends one.
+    """
+
+    MESSAGE = "The query string contains a NUL character (%00); nothing was done."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query or any("\x00" in key or any("\x00" in v for v in values)
+                                                    for key, values in request.GET.lists()):
+            if is_api(request):
+                return json_error(request, 400, self.MESSAGE)
+            return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 def page_not_found(request, exception=None):

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "scrapersky.errors.ApiJsonErrorsMiddleware",  # every error under /api/ is JSON, whatever DEBUG is
+    "scrapersky.errors.RejectNulMiddleware",  # a NUL in the query string: 400, not a database error
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
