@@ -16,6 +16,8 @@ install: $(STAMP)
 # Local use only: DEBUG on (detailed error pages, no HTTPS redirect, a generated SECRET_KEY). Production
 # settings are the defaults (docs/deployment.md).
 run demo: export DEBUG := 1
+# The demo is the offline sandbox's, even with a Google key in the environment.
+demo: export SANDBOX := 1
 
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input

@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     # Per user on every endpoint; the token endpoints add per-IP and per-username throttles (scrapersky.auth).
     "DEFAULT_THROTTLE_CLASSES": ["scrapersky.throttles.ApiUserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "user": env.rate("API_THROTTLE_RATE", "600/min"),
+        "user": env.rate("API_THROTTLE_USER", "600/min"),
         "login_ip": env.rate("LOGIN_THROTTLE_RATE", "10/min"),
         "login_username": env.rate("LOGIN_THROTTLE_RATE", "10/min"),
     },

@@ -21,7 +21,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 # Tests make hundreds of API calls a minute with one user; the login throttles keep their production rate.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": env.rate("API_THROTTLE_RATE", "100000/min")}}
+    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": env.rate("API_THROTTLE_USER", "100000/min")}}
 # One cache per test process, emptied before each test (tests/conftest.py), so that one test's login attempts
 # never throttle the next; production uses Redis or the database table (scrapersky/settings.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scrapersky-tests"}}

@@ -1,7 +1,7 @@
 """API throttles (kept apart from scrapersky.auth: DRF imports them while loading its views).
 
 Counters live in the default cache, shared by every web process (Redis or the
-database table; see CACHES). Rates: API_THROTTLE_RATE, LOGIN_THROTTLE_RATE.
+database table; see CACHES). Rates: API_THROTTLE_USER, LOGIN_THROTTLE_RATE.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class _LiveRates:
 
 
 class ApiUserThrottle(_LiveRates, UserRateThrottle):
-    """Per user (per address when anonymous) on every API endpoint: API_THROTTLE_RATE."""
+    """Per user (per address when anonymous) on every API endpoint: API_THROTTLE_USER."""
 
 
 class LoginIPThrottle(_LiveRates, SimpleRateThrottle):
