@@ -21,7 +21,6 @@ demo: export SANDBOX := 1
 
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py createcachetable
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py sync_schedules
 	$(PY) manage.py runall
@@ -41,7 +40,6 @@ serve-only:
 # DEMO_ARGS="--query plumber --location Chicago --max 10" changes the search.
 demo: $(STAMP)
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py createcachetable
 	$(PY) manage.py demo $(DEMO_ARGS)
 
 test: $(STAMP)

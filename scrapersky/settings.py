@@ -157,7 +157,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Background work (django-q2) and cache ----------------------------------------
 REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
 # The cache holds the throttles' counters, so it is shared by every web process: Redis when configured,
-# else a database table (created by `manage.py createcachetable`, which `make run` and the tests run).
+# else a database table (created by `migrate`: scrapersky/access/migrations/0002_cache_table.py).
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": env.str("Q_CLUSTER_NAME", "scrapersky")}}

@@ -112,3 +112,22 @@ def test_parse_network_with_and_without_port():
     assert parse_network("[::1]:8102")[1] == 8102 and parse_network("::1/128")[1] is None
     with pytest.raises(ValueError):
         parse_network("127.0.0.1:70000")
+
+
+@pytest.mark.django_db
+def test_migrate_creates_the_database_cache_table_the_throttles_use(settings):
+    """Production without Redis counts throttles in the database: `migrate` alone must create the table."""
+    from importlib import import_module
+
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import connection
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                   "LOCATION": "scrapersky_cache_test"}}
+    migration = import_module("scrapersky.access.migrations.0002_cache_table")
+    with connection.schema_editor() as editor:
+        migration.create_cache_table(None, editor)
+    assert "scrapersky_cache_test" in connection.introspection.table_names()
+    cache = DatabaseCache("scrapersky_cache_test", {})
+    cache.set("k", "v")
+    assert cache.get("k") == "v"
