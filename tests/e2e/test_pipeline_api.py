@@ -30,13 +30,13 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from places.domains import domain_key, normalize_website
 from scrapersky.sandbox.places_api import load_dataset
 from scrapersky.sandbox.websites import expected_contacts
 from tests.e2e.fake_dns import mx_host
+from tests.conftest import in_group
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -126,10 +126,8 @@ def test_the_whole_pipeline_through_the_api_with_two_real_clusters(
     t0 = time.monotonic()
     clusters = [processes.start("qcluster", env=pipeline_env) for _ in range(2)]
 
-    # A curator: may start searches and change every workflow row; not a superuser.
-    user = django_user_model.objects.create_user(username=USERNAME, password=PASSWORD)
-    user.user_permissions.add(*Permission.objects.filter(codename__startswith="change_"),
-                              Permission.objects.get(codename="add_placesearch"))
+    # An operator (the shipped group): may read, start searches and change every workflow row; not a superuser.
+    user = in_group(django_user_model.objects.create_user(username=USERNAME, password=PASSWORD), "operator")
     client = APIClient()
     token = client.post("/api/v3/auth/token/", {"username": USERNAME, "password": PASSWORD}, format="json")
     assert token.status_code == 200, token.content

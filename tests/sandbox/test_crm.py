@@ -216,7 +216,8 @@ def test_settings_default_to_the_sandbox_without_a_google_key(monkeypatch):
     assert values["WEBHOOK_SYNC_URL"] == "http://127.0.0.1:9103/webhook/sync"
     assert values["WEBHOOK_SYNC_SECRET"] == crm.WEBHOOK_SECRET
     assert values["ENRICHMENT_WEBHOOK_SECRET"] == ""  # never defaulted: callbacks stay refused
-    assert (values["CRM_TIMEOUT"], values["CRM_MAX_RETRIES"], values["BREVO_LIST_IDS"]) == (10.0, 3, [])
+    # the sandbox's list 2 (Brevo's batch import needs a list)
+    assert (values["CRM_TIMEOUT"], values["CRM_MAX_RETRIES"], values["BREVO_LIST_IDS"]) == (10.0, 3, [2])
 
 
 def test_settings_with_a_google_key_are_the_real_services_and_empty(monkeypatch):
