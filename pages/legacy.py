@@ -231,6 +231,8 @@ class SitemapScanApi(APIView):
 
 
 class SitemapScanStatusApi(APIView):
+    permission_model = Domain  # scrapersky.permissions: reading a scan's status needs pages.view_domain
+
     @_legacy(summary="Original: the status of a sitemap scan")
     def get(self, request, job_id):
         domain = Domain.objects.filter(pk=job_id).first()

@@ -73,7 +73,7 @@ def test_unsafe_url_schemes_are_never_links_in_admin(admin_browser):
         html = response.content.decode().lower().replace("&#x27;", "'").replace("&quot;", '"')
         for scheme in ("javascript:", "data:text", "vbscript:"):
             assert f'href="{scheme}' not in html and f'href=" {scheme}' not in html, (page, scheme)
-    assert "javascript:alert(document.cookie)" in admin_browser.get("/admin/places/place/").content.decode()
+    assert "javascript:alert(" in admin_browser.get("/admin/places/place/").content.decode()  # shown as text
 
 
 def test_the_shared_link_helper():
