@@ -103,6 +103,8 @@ class ValidateAllInput(serializers.Serializer):
 
 
 class CrmSelectApi(APIView):
+    permission_model = Contact  # scrapersky.permissions: PUT needs contacts.change_contact
+
     @_legacy(summary="Original: select contacts for CRM sync (brevo, hubspot, n8n = our webhook sync)")
     def put(self, request):
         _check_change(request)
@@ -121,6 +123,9 @@ class CrmSelectApi(APIView):
 
 
 class ValidateApi(APIView):
+    permission_model = Contact  # scrapersky.permissions: queueing validation changes contacts
+    permission_action = "change"
+
     @_legacy(summary="Original: queue contacts for validation (our contact_validation)")
     def post(self, request):
         _check_change(request)
@@ -130,6 +135,9 @@ class ValidateApi(APIView):
 
 
 class ValidateAllApi(APIView):
+    permission_model = Contact  # scrapersky.permissions: queueing validation changes contacts
+    permission_action = "change"
+
     @_legacy(summary="Original: queue every contact matching filters for validation (max_contacts 1–500)")
     def post(self, request):
         _check_change(request)
@@ -153,6 +161,8 @@ class ValidateAllApi(APIView):
 
 
 class ValidationStatusApi(APIView):
+    permission_model = Contact  # scrapersky.permissions: reading needs contacts.view_contact
+
     @_legacy(summary="Original: validation results of some contacts (?contact_ids=a,b)")
     def get(self, request):
         raw = [v for v in request.query_params.get("contact_ids", "").split(",") if v.strip()]
@@ -167,6 +177,8 @@ class ValidationStatusApi(APIView):
 
 
 class ValidationSummaryApi(APIView):
+    permission_model = Contact  # scrapersky.permissions: reading needs contacts.view_contact
+
     @_legacy(summary="Original: counts of validation results")
     def get(self, request):
         counts = Contact.objects.aggregate(

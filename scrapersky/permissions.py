@@ -3,7 +3,8 @@
 The same rule as the admin: reading needs the model's `view` permission,
 writing its `add` / `change` / `delete` permission. Which model:
 
-- the view's `permission_model` if it declares one (views without a queryset);
+- the view's `permission_model` if it declares one (views without a queryset;
+  `permission_action` then names the permission its writes need, e.g. "change");
 - else its queryset's model;
 - else the workflow named in the URL (`/workflows/<workflow>/...`): reading
   needs `view`, any change (status, requeue) needs `change`; the views check
@@ -56,6 +57,8 @@ class ModelPermissions(BasePermission):
         action = self.perms_map.get(request.method)
         if action is None:
             return False
+        if action != "view" and getattr(view, "permission_action", None):
+            action = view.permission_action  # e.g. a POST that queues rows changes them, it adds nothing
         if action != "view" and getattr(view, "kwargs", {}).get("workflow") and getattr(
                 view, "permission_model", None) is None and getattr(view, "queryset", None) is None:
             action = "change"  # status changes and requeues change rows; they add or delete nothing

@@ -39,7 +39,7 @@ def operations():
                 model = model.fget(cls(**getattr(view, "initkwargs", {})))
             if model is None and getattr(cls, "queryset", None) is not None:
                 model = cls.queryset.model
-            action = ACTIONS[method]
+            action = ACTIONS[method] if method == "get" else getattr(cls, "permission_action", None) or ACTIONS[method]
             if model is None and "/workflows/" in path and rest != "workflows/":
                 model = registry.get(SAMPLE_VALUES["workflow"]).model_class
                 action = "view" if method == "get" else "change"
