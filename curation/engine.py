@@ -243,6 +243,9 @@ def _run_many(workflow: Workflow, claim: services.Claim, records: list, hook, re
 _SUCCESS = object()
 FLUSH_ROWS = 50
 FLUSH_SECONDS = 0.5
+# Back-off (seconds) while every due row is locked by another transaction: the locks are short-lived.
+LOCKED_ROWS_WAIT_MIN = 0.05
+LOCKED_ROWS_WAIT_MAX = 1.0
 
 
 def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunReport, deadline: float,
@@ -377,13 +380,23 @@ def workflow_run(
     inline = connection.in_atomic_block
     threads = 1 if inline or connection.vendor == "sqlite" else max(1, workflow.concurrency)
     pool = heartbeat = None
+    idle_wait = LOCKED_ROWS_WAIT_MIN
     try:
         while not _stop.is_set() and time.monotonic() < deadline:
             if max_batches is not None and report.batches >= max_batches:
                 break
             claim = _with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
             if not claim.ids:
-                break
+                # SKIP LOCKED also passes over due rows that another transaction holds for a moment: a curator's
+                # status change, or another workflow of the same table claiming or finishing them (the three
+                # CRM syncs share the contacts). Ending here would leave them Queued until the next schedule
+                # tick, so wait for those locks; rows a peer of this workflow is claiming stop being due.
+                if not _with_db_retry("due", lambda: services.processing_due_exists(workflow=workflow)):
+                    break
+                _stop.wait(min(idle_wait, max(0.0, deadline - time.monotonic())))
+                idle_wait = min(idle_wait * 2, LOCKED_ROWS_WAIT_MAX)
+                continue
+            idle_wait = LOCKED_ROWS_WAIT_MIN
             if threads > 1 and pool is None:
                 pool = _Pool(threads, workflow.name)
             if not inline and heartbeat is None:

@@ -432,6 +432,15 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
     return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until)
 
 
+def processing_due_exists(*, workflow: Workflow, now: datetime | None = None) -> bool:
+    """Whether any Queued row is due now (a plain read: it sees rows that a claim's SKIP LOCKED passed over)."""
+    now = now or timezone.now()
+    available = workflow.f("available_at")
+    return workflow.model_class.objects.filter(
+        Q(**{workflow.status_field: QUEUED}) & (Q(**{f"{available}__lte": now}) | Q(**{f"{available}__isnull": True}))
+    ).exists()
+
+
 def _claim_postgres(workflow: Workflow, *, now, limit, token, lease_until, worker_id) -> dict:
     """The claim as one statement: pick due rows with SKIP LOCKED and mark them, RETURNING their attempts."""
     meta = workflow.model_class._meta

@@ -6,6 +6,7 @@ from django.db import connection, connections, transaction
 
 from curation import engine, services
 from tests.factories import WidgetFactory
+from tests.support import wait_until
 from tests.testapp.models import HookCall, Widget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -100,3 +101,37 @@ def test_status_set_waits_for_an_in_flight_claim_and_never_requeues_it(wf_check)
     results = in_threads(2, lambda i: worker(i) if i == 0 else curator(i))
     claimed = next(r for r in results if isinstance(r, list))
     assert Widget.objects.filter(pk__in=claimed, widget_check_processing_status="Processing").count() == len(claimed)
+
+
+def test_a_run_waits_for_due_rows_another_transaction_holds_instead_of_leaving_them_queued(wf_check, monkeypatch):
+    """A woken worker whose claim skips rows locked for a moment (another workflow of the same table claiming
+    or finishing them, a curator's status change) still processes them: it is the only wake-up they get."""
+    row = WidgetFactory(queued=True)
+    holding, release = threading.Event(), threading.Event()
+    claims = []
+    real_claim = services.processing_claim
+    monkeypatch.setattr(services, "processing_claim", lambda **kw: claims.append(1) or real_claim(**kw))
+
+    def hold_lock():  # what widget_index's claim, heartbeat or completion does to the same row
+        with transaction.atomic():
+            list(Widget.objects.select_for_update().filter(pk=row.pk))
+            holding.set()
+            release.wait(30)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert holding.wait(5)
+    reports = []
+    runner = threading.Thread(target=lambda: (reports.append(engine.workflow_run(wf_check)), connections.close_all()))
+    try:
+        runner.start()
+        wait_until(lambda: len(claims) >= 2, 20, "a claim that skipped the locked row, then another")
+        assert Widget.objects.get(pk=row.pk).widget_check_processing_status == "Queued"
+    finally:
+        release.set()
+        holder.join()
+    runner.join(60)
+    assert not runner.is_alive(), "the run never ended"
+    assert Widget.objects.get(pk=row.pk).widget_check_processing_status == "Completed"
+    assert reports[0].completed == 1
