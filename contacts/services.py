@@ -5,8 +5,9 @@
   links; `contacts_reextract` re-runs it over stored content (no fetching).
 - Hooks (`contact_validate`, `contact_brevo_sync`, `contact_hubspot_sync`,
   `contact_webhook_sync`) are safe to run twice, make their network call outside
-  any transaction, and write only their own fields with an UPDATE (several
-  workflows can run on the same contact at once).
+  any transaction, and write only their own fields with an UPDATE through the
+  lease (`lease.complete()` / `leases.complete(pks)`: nothing is written for a
+  row another worker took over; several workflows can run on the same contact at once).
 - `contact_enrichment_apply` applies an enrichment callback, idempotent on its id.
 - `contacts_export` writes CSV / XLSX.
 """
@@ -289,7 +290,7 @@ def email_result(check) -> str:
     return ValidationResult.UNKNOWN
 
 
-def contact_validate(*, record: Contact) -> None:
+def contact_validate(*, record: Contact, lease) -> None:
     """Hook of `contact_validation`: validate one contact and store the result with its timestamp."""
     now = timezone.now()
     values: dict = {}
@@ -311,10 +312,11 @@ def contact_validate(*, record: Contact) -> None:
         detail = {"number_type": check.number_type, "region": check.region}
     history = [{"at": now.isoformat(timespec="seconds"), "result": str(result), "reason": values["validation_reason"],
                 **detail}]
-    history += list(Contact.objects.filter(pk=record.pk).values_list("validation_history", flat=True).first() or [])
-    values.update(validation_result=result, validated_at=now, validation_history=history[:VALIDATION_HISTORY_KEEP],
-                  updated_at=now)
-    Contact.objects.filter(pk=record.pk).update(**values)
+    with lease.complete():
+        history += list(Contact.objects.filter(pk=record.pk).values_list("validation_history", flat=True).first() or [])
+        values.update(validation_result=result, validated_at=now, validation_history=history[:VALIDATION_HISTORY_KEEP],
+                      updated_at=now)
+        Contact.objects.filter(pk=record.pk).update(**values)
 
 
 # --- syncs ---------------------------------------------------------------------------------------------
@@ -473,8 +475,9 @@ def _sync_plan(records: list[Contact], destination: str, unsupported) -> _SyncPl
     return plan
 
 
-def _write_sync_results(prefix: str, id_field: str, plan: _SyncPlan, results: dict) -> dict:
-    """Store each row's outcome (one statement for all); returns {pk: error} for the engine."""
+def _write_sync_results(prefix: str, id_field: str, plan: _SyncPlan, results: dict, leases) -> dict:
+    """Store each row's outcome (one statement for all, through the lease: only rows still ours);
+    returns {pk: error} for the engine."""
     now = timezone.now()
     failures = dict(plan.failures)
     width = Contact._meta.get_field(id_field).max_length
@@ -488,8 +491,10 @@ def _write_sync_results(prefix: str, id_field: str, plan: _SyncPlan, results: di
         else:
             rows.append((pk, outcome.remote_id[:width], outcome.detail[:500]))
     rows += [(pk, None, reason[:500]) for pk, reason in plan.skipped.items()]  # a skip keeps the old id
-    if rows:
-        _update_sync_fields(prefix, id_field, rows, now)
+    with leases.complete([row[0] for row in rows]) as ours:
+        rows = [row for row in rows if row[0] in ours]
+        if rows:
+            _update_sync_fields(prefix, id_field, rows, now)
     return failures
 
 
@@ -519,7 +524,7 @@ def _update_sync_fields(prefix: str, id_field: str, rows: list[tuple], now) -> N
         )
 
 
-def contact_brevo_sync(*, records: list[Contact]) -> dict:
+def contact_brevo_sync(*, records: list[Contact], leases) -> dict:
     """Batch hook of `brevo_sync`: one Brevo import for the rows (upsert by email); stores Brevo's ids.
 
     A contact Brevo cannot take (no email: a phone or fax number) is skipped with the reason on the row.
@@ -531,10 +536,10 @@ def contact_brevo_sync(*, records: list[Contact]) -> dict:
         payloads = list(plan.payloads.values())
         results = client.import_contacts(payloads, list_ids=getattr(settings, "BREVO_LIST_IDS", []) or []) \
             if payloads else {}
-    return _write_sync_results("brevo", "brevo_remote_id", plan, results)
+    return _write_sync_results("brevo", "brevo_remote_id", plan, results, leases)
 
 
-def contact_hubspot_sync(*, records: list[Contact]) -> dict:
+def contact_hubspot_sync(*, records: list[Contact], leases) -> dict:
     """Batch hook of `hubspot_sync`: batch upsert by email, 100 per call; stores HubSpot's ids.
 
     A contact HubSpot cannot take (no email: a phone or fax number) is skipped with the reason on the row.
@@ -545,10 +550,10 @@ def contact_hubspot_sync(*, records: list[Contact]) -> dict:
         plan = _sync_plan(records, "HubSpot", client.unsupported)
         payloads = list(plan.payloads.values())
         results = client.upsert_contacts(payloads) if payloads else {}
-    return _write_sync_results("hubspot", "hubspot_remote_id", plan, results)
+    return _write_sync_results("hubspot", "hubspot_remote_id", plan, results, leases)
 
 
-def contact_webhook_sync(*, records: list[Contact]) -> dict:
+def contact_webhook_sync(*, records: list[Contact], leases) -> dict:
     """Batch hook of `webhook_sync`: one signed document with the rows as an array; stores the delivery ids.
 
     Every contact kind goes (a fax as `fax_e164`); WEBHOOK_SYNC_BATCH_SIZE=1 sends one document per contact.
@@ -567,7 +572,7 @@ def contact_webhook_sync(*, records: list[Contact]) -> dict:
                 results[payload.contact_id] = client.send_one("contact.synced", payload, key)
             else:
                 results.update(client.send_many("contacts.synced", part))
-    return _write_sync_results("webhook", "webhook_delivery_id", plan, results)
+    return _write_sync_results("webhook", "webhook_delivery_id", plan, results, leases)
 
 
 # --- suppression list ---------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from curation import registry, services
 from curation.choices import CurationStatus, ProcessingStatus
 from curation.counting import FastCountPaginator, table_is_large
 from curation.exceptions import ErrorClass
-from curation.models import CurationEvent
+from curation.history import row_history
+from curation.models import CurationEvent, ProcessingAttempt
 from scrapersky.access.roles import REQUEUE_PERMISSION
 
 # Badge colours (also in curation/static/curation/admin.css, which the pages use): white text on each
@@ -359,7 +360,7 @@ class WorkflowAdminMixin:
             )]
             if wf.curation:
                 base.append(wf.curation_field)  # changed through actions, so that it queues and is audited
-        return [*base, "status_history"]
+        return [*base, "status_history", "processing_history"]
 
     def get_fields(self, request, obj=None):
         """The declared fields plus every read-only one (the engine's fields, display-only links),
@@ -382,10 +383,10 @@ class WorkflowAdminMixin:
             engine_fields.update(main, bookkeeping)
             sections += [(wf.label, {"fields": main}),
                          (f"{wf.label}: queue bookkeeping", {"fields": bookkeeping, "classes": ["collapse"]})]
-        engine_fields.add("status_history")
+        engine_fields.update(("status_history", "processing_history"))
         rest = [f for f in fieldsets[0][1]["fields"] if f not in engine_fields] if fieldsets else []
         return [(None, {"fields": rest}), *sections, ("Status history", {"fields": ["status_history"]}),
-                *[fs for fs in fieldsets[1:]]]
+                ("Processing history", {"fields": ["processing_history"]}), *[fs for fs in fieldsets[1:]]]
 
     @admin.display(description="Status history")
     def status_history(self, obj):
@@ -406,6 +407,33 @@ class WorkflowAdminMixin:
         return format_html(
             "<table><thead><tr><th>When</th><th>Workflow</th><th>Curation</th><th>Processing</th><th>Who</th>"
             "<th>Via</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="Processing history")
+    def processing_history(self, obj):
+        """Every worker attempt at this row: when it was claimed and finished, by which worker, how long
+        the hook ran, the outcome and the error (newest first)."""
+        if obj is None or obj.pk is None:
+            return ""
+        attempts = row_history(workflows=self.get_workflows(), pk=obj.pk, limit=50)["attempts"]
+        if not attempts:
+            return "No worker has processed this row yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (a["finished_at"].strftime("%Y-%m-%d %H:%M:%S"), a["workflow"], a["attempt"],
+                 a["claimed_at"].strftime("%H:%M:%S") if a["claimed_at"] else "—",
+                 f"{a['duration_ms'] / 1000:.2f} s" if a["duration_ms"] is not None else "—",
+                 a["worker"] or "—", a["outcome_label"],
+                 f"[{a['error_class']}] {a['message']}" if a["error_class"] else a["message"])
+                for a in attempts
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Finished</th><th>Workflow</th><th>Attempt</th><th>Claimed</th><th>Ran</th>"
+            "<th>Worker</th><th>Outcome</th><th>Error</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
 
@@ -519,6 +547,25 @@ class CurationEventAdmin(admin.ModelAdmin):
     @admin.display(description="Processing")
     def processing_change(self, e):
         return f"{e.processing_from or '—'} → {e.processing_to or '—'}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProcessingAttempt)
+class ProcessingAttemptAdmin(admin.ModelAdmin):
+    """The processing history of every row: read-only, append-only."""
+
+    list_display = ("finished_at", "workflow", "object_id", "attempt", "outcome", "error_class", "duration_ms", "worker")
+    list_filter = ("workflow", "outcome", "error_class")
+    search_fields = ("object_id", "worker", "message")
+    date_hierarchy = "finished_at"
 
     def has_add_permission(self, request):
         return False

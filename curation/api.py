@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from curation import registry, selectors, services
+from curation import history, registry, selectors, services
 from curation.choices import ProcessingStatus
 from scrapersky.permissions import require_requeue
 
@@ -169,3 +170,57 @@ class WorkflowRequeueApi(APIView):
             workflow=wf, ids=data["ids"], from_statuses=statuses, error_class=data.get("error_class"), actor=request.user, source="api"
         )
         return Response(result.as_dict())
+
+
+class AttemptOutput(serializers.Serializer):
+    workflow = serializers.CharField()
+    attempt = serializers.IntegerField(help_text="1 on the first try; attempts released without being spent repeat the number")
+    outcome = serializers.CharField(help_text="completed | retrying | error | lease_lost | worker_lost | released")
+    outcome_label = serializers.CharField()
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField(allow_null=True, help_text="How long the hook ran")
+    worker = serializers.CharField(help_text="host:pid:thread of the worker")
+    error_class = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CurationEventOutput(serializers.Serializer):
+    workflow = serializers.CharField()
+    at = serializers.DateTimeField()
+    curation_from = serializers.CharField()
+    curation_to = serializers.CharField()
+    processing_from = serializers.CharField()
+    processing_to = serializers.CharField()
+    actor = serializers.CharField()
+    source = serializers.CharField()
+    note = serializers.CharField()
+
+
+class RowHistoryOutput(serializers.Serializer):
+    workflow = serializers.CharField()
+    id = serializers.CharField()
+    processing_status = serializers.CharField(allow_null=True)
+    attempts = AttemptOutput(many=True)
+    curation_events = CurationEventOutput(many=True)
+
+
+class WorkflowRowHistoryApi(APIView):
+    @extend_schema(responses={200: RowHistoryOutput},
+                   summary="A row's processing history in this workflow (every attempt: when, where, how long, "
+                           "outcome, error) and its curation events, newest first")
+    def get(self, request, workflow: str, pk: str):
+        wf = registry.get(workflow)
+        model = wf.model_class
+        opts = model._meta
+        if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            raise PermissionDenied(f"Reading {opts.verbose_name_plural} needs the view permission")
+        try:
+            value = opts.pk.to_python(pk)
+        except ValidationError:
+            value = None
+        status = model.objects.filter(pk=value).values_list(wf.status_field, flat=True) if value is not None else None
+        if not status:
+            raise NotFound(f"No {opts.verbose_name} with id {pk!r}")
+        data = history.row_history(workflows=[wf], pk=value)
+        return Response({"workflow": wf.name, "id": str(value), "processing_status": status[0], **data})

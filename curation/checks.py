@@ -45,12 +45,17 @@ def check_workflow(wf: Workflow) -> list:
             errors.append(Error(f"{obj}: hook {wf.hook!r} is not callable", id="curation.E003", obj=obj))
         else:
             params = inspect.signature(hook).parameters
-            wanted = "records" if wf.hook_batch_size else "record"
-            if wanted not in params or params[wanted].kind is not inspect.Parameter.KEYWORD_ONLY:
+            wanted = ("records", "leases") if wf.hook_batch_size else ("record", "lease")
+            shape = "def hook(*, records, leases) -> {pk: error}" if wf.hook_batch_size else "def hook(*, record, lease)"
+            missing = [n for n in wanted if n not in params or params[n].kind is not inspect.Parameter.KEYWORD_ONLY]
+            if missing:
                 what = "a batch hook (hook_batch_size > 0)" if wf.hook_batch_size else "a hook"
-                errors.append(
-                    Error(f"{obj}: {what} {wf.hook!r} must take a keyword-only `{wanted}`", id="curation.E003", obj=obj)
-                )
+                errors.append(Error(
+                    f"{obj}: {what} {wf.hook!r} must take a keyword-only "
+                    + " and ".join(f"`{n}`" for n in missing)
+                    + f" (`{shape}`; results are written through the lease, docs/architecture.md \"Hooks\")",
+                    id="curation.E003", obj=obj,
+                ))
     timeout = settings.Q_CLUSTER.get("timeout")
     if timeout is None:
         errors.append(Error("Q_CLUSTER['timeout'] must be set (leases are measured against it)", id="curation.E004"))

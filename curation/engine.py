@@ -13,22 +13,17 @@ import queue
 import socket
 import threading
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
 
 from django.db import InterfaceError, OperationalError, connection, connections
 
 from curation import services
-from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowPaused
+from curation.outcomes import Outcomes, run_many, run_one, with_db_retry
 from curation.workflow import Workflow
 
 logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
-
-# How long a worker keeps retrying a status write while the database is unreachable
-# (a restart or failover): the hook's work is done and must not be lost.
-DB_RETRY_SECONDS = 60.0
 
 
 def request_stop() -> None:
@@ -63,40 +58,15 @@ class RunReport:
         return asdict(self)
 
 
-def _with_db_retry(what: str, fn):
-    """Run a status write, retrying while the database is briefly unreachable."""
-    deadline = time.monotonic() + DB_RETRY_SECONDS
-    delay = 0.2
-    while True:
-        try:
-            return fn()
-        except (OperationalError, InterfaceError) as exc:
-            if connection.in_atomic_block or time.monotonic() > deadline:
-                raise
-            logger.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
-            connection.close_if_unusable_or_obsolete()
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-
-def _failure(exc: Exception) -> tuple[str, str, bool, float | None]:
-    """(message, error class, retryable, retry_after) of a hook's exception."""
-    if isinstance(exc, RetryableError):
-        return exc.message, exc.error_class, True, exc.retry_after
-    if isinstance(exc, PermanentError):
-        return exc.message, exc.error_class, False, None
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}", ErrorClass.BUG, True, None
-
-
 class _Heartbeat(threading.Thread):
-    """Extends the lease of the current batch's in-flight rows every lease/3 seconds."""
+    """Every lease/3 seconds: writes the batch's buffered completions, then extends the lease of its
+    rows still in flight (and of buffered ones the flush could not write yet). So no row is ever
+    both unfenced (a success not yet written) and unheartbeated (a lease left to expire)."""
 
     def __init__(self, workflow: Workflow):
         super().__init__(name=f"heartbeat:{workflow.name}", daemon=True)
         self.workflow = workflow
-        self.batch = None  # (token, active ids, lock) of the batch being run
+        self.batch = None  # (token, active ids, lock, flush) of the batch being run
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -106,19 +76,21 @@ class _Heartbeat(threading.Thread):
                 batch = self.batch
                 if batch is None:
                     continue
-                token, active, lock = batch
-                with lock:
-                    ids = list(active)
-                if not ids:
-                    continue
+                token, active, lock, flush = batch
                 try:
+                    flush(force=True)
+                    with lock:
+                        ids = list(active)
+                    if not ids:
+                        continue
                     kept = services.processing_heartbeat(workflow=self.workflow, ids=ids, token=token)
                 except (OperationalError, InterfaceError) as exc:  # database restarting: beat again next time
                     logger.warning("%s: heartbeat failed (%s); retrying", self.workflow.name, exc)
                     connection.close_if_unusable_or_obsolete()
                     continue
                 if kept < len(ids):
-                    logger.warning("%s: lease lost for %d row(s) still running", self.workflow.name, len(ids) - kept)
+                    logger.info("%s: %d row(s) of the batch are no longer ours (finished or rescued)",
+                                self.workflow.name, len(ids) - kept)
         finally:
             connections.close_all()
 
@@ -170,77 +142,8 @@ def _takes_records(hook) -> bool:
         return False
 
 
-def _release_paused(workflow: Workflow, claim: services.Claim, ids: list, exc: WorkflowPaused, report: RunReport,
-                    lock: threading.Lock) -> str:
-    released = _with_db_retry("release", lambda: services.processing_release(
-        workflow=workflow, ids=ids, token=claim.token, delay_seconds=exc.retry_after or 60, note=f"Waiting: {exc.message}"
-    ))
-    with lock:
-        report.released += released
-    return exc.message
-
-
-def _record_failure(workflow: Workflow, claim: services.Claim, pk, exc: Exception, report: RunReport,
-                    lock: threading.Lock) -> None:
-    message, error_class, retryable, retry_after = _failure(exc)
-    if error_class == ErrorClass.BUG:
-        logger.error("%s: hook failed on %s", workflow.name, pk, exc_info=exc)
-    outcome = _with_db_retry("fail", lambda: services.processing_fail(
-        workflow=workflow, pk=pk, token=claim.token, attempts=claim.attempts[pk],
-        message=message, error_class=error_class, retryable=retryable, retry_after=retry_after,
-    ))
-    with lock:
-        if outcome.status == services.QUEUED:
-            report.retried += 1
-        elif outcome.status == services.ERROR:
-            report.errored += 1
-            report.errors.append(f"{pk}: {message}"[:300])
-        else:
-            report.lost += 1
-
-
-def _run_one(workflow: Workflow, claim: services.Claim, record, hook, report: RunReport, lock: threading.Lock):
-    """Run the hook on one claimed row. Failures are written at once; returns a pause message,
-    `_SUCCESS` (completion written by the batch's next flush) or None."""
-    pk = record.pk
-    try:
-        hook(record=record)
-    except WorkflowPaused as exc:
-        return _release_paused(workflow, claim, [pk], exc, report, lock)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; BaseException (timeouts) propagates
-        _record_failure(workflow, claim, pk, exc, report, lock)
-        return None
-    return _SUCCESS
-
-
-def _run_many(workflow: Workflow, claim: services.Claim, records: list, hook, report: RunReport,
-              lock: threading.Lock) -> tuple[list, str | None]:
-    """Run a batch hook on a chunk of claimed rows: (the pks that succeeded, a pause message or None).
-
-    The hook answers {pk: exception} for the rows that failed (each is recorded on its own row, so one
-    bad row never fails the others); an exception raised by the hook itself applies to the whole chunk.
-    """
-    pks = [record.pk for record in records]
-    try:
-        failures = hook(records=records) or {}
-    except WorkflowPaused as exc:
-        return [], _release_paused(workflow, claim, pks, exc, report, lock)
-    except Exception as exc:  # noqa: BLE001 - recorded on every row of the chunk
-        failures = {pk: exc for pk in pks}
-    paused = [pk for pk in pks if isinstance(failures.get(pk), WorkflowPaused)]
-    if paused:
-        _release_paused(workflow, claim, paused, failures[paused[0]], report, lock)
-    for pk in pks:
-        exc = failures.get(pk)
-        if exc is not None and not isinstance(exc, WorkflowPaused):
-            _record_failure(workflow, claim, pk, exc, report, lock)
-    succeeded = [pk for pk in pks if failures.get(pk) is None]
-    return succeeded, (failures[paused[0]].message if paused else None)
-
-
-# Returned by _run_one for a hook that succeeded: its completion is written with
-# the next flush (one UPDATE for many rows).
-_SUCCESS = object()
+# A hook that succeeded without writing results through its lease is completed with the next
+# flush (one statement for many rows); until then its row stays in the heartbeat.
 FLUSH_ROWS = 50
 FLUSH_SECONDS = 0.5
 # Back-off (seconds) while every due row is locked by another transaction: the locks are short-lived.
@@ -259,12 +162,14 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
             pending.put(tuple(claim.ids[start:start + size]))
     else:
         for pk in claim.ids:
-            pending.put(pk)
+            pending.put((pk,))
     lock = threading.Lock()
-    active: set = set(claim.ids)
+    out = Outcomes(workflow, claim, report, lock)
+    active: set = set(claim.ids)  # heartbeated: in flight, or succeeded and waiting for the flush
     unstarted: list = []
     pause: list[str] = []
     succeeded: list = []
+    durations: dict = {}  # pk -> the hook's run time (ms), for the processing history
     last_flush = [time.monotonic()]
 
     def flush(force: bool = False) -> None:
@@ -275,8 +180,15 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
             ids = succeeded[:]
             succeeded.clear()
             last_flush[0] = time.monotonic()
-        done = _with_db_retry("complete", lambda: services.processing_complete_many(workflow=workflow, ids=ids, token=claim.token))
+        try:
+            done = with_db_retry("complete", lambda: services.processing_complete_many(
+                workflow=workflow, ids=ids, token=claim.token, claim=claim, durations=durations))
+        except BaseException:
+            with lock:  # not written: keep them buffered (and heartbeated) for the next flush
+                succeeded.extend(ids)
+            raise
         with lock:
+            active.difference_update(ids)
             report.completed += done
             report.lost += len(ids) - done
         if done < len(ids):
@@ -285,69 +197,66 @@ def _run_batch(workflow: Workflow, claim: services.Claim, hook, report: RunRepor
     def should_stop() -> bool:
         return _stop.is_set() or bool(pause) or time.monotonic() > deadline
 
+    def run(unit: tuple) -> tuple[dict, str | None]:
+        """({pk: ms} of rows to complete with the flush, a pause message or None)."""
+        rows = [records[pk] for pk in unit if pk in records]  # a row deleted since the claim: nothing to do
+        if not rows:
+            return {}, None
+        if batched:
+            return run_many(out, rows, hook)
+        outcome = run_one(out, rows[0], hook)
+        if isinstance(outcome, int):
+            return {rows[0].pk: outcome}, None
+        return {}, outcome if isinstance(outcome, str) else None
+
     def work() -> None:
         while True:
             try:
-                pk = pending.get_nowait()
+                unit = pending.get_nowait()
             except queue.Empty:
                 return
             if should_stop():
                 with lock:
-                    unstarted.extend(pk if batched else [pk])
+                    unstarted.extend(unit)
+                    active.difference_update(unit)
                 continue
-            if batched:
-                chunk = [records[i] for i in pk if i in records]  # a deleted row has nothing to do
-                try:
-                    done, paused = _run_many(workflow, claim, chunk, hook, report, lock)
-                finally:
-                    with lock:
-                        active.difference_update(pk)
-                with lock:
-                    succeeded.extend(done)
-                flush()
-                if paused:
-                    pause.append(paused)
-                continue
-            record = records.get(pk)
-            if record is None:  # deleted between claim and load: nothing to do
-                with lock:
-                    active.discard(pk)
-                continue
+            ok: dict = {}
             try:
-                outcome = _run_one(workflow, claim, record, hook, report, lock)
+                ok, paused = run(unit)
             finally:
                 with lock:
-                    active.discard(pk)
-            if outcome is _SUCCESS:
-                with lock:
-                    succeeded.append(pk)
+                    durations.update(ok)
+                    succeeded.extend(ok)
+                    active.difference_update(pk for pk in unit if pk not in ok)
+            if ok:
                 flush()
-            elif outcome:
-                pause.append(outcome)
+            if paused:
+                pause.append(paused)
 
     if heartbeat:
-        heartbeat.batch = (claim.token, active, lock)
+        heartbeat.batch = (claim.token, active, lock, flush)
     try:
         if pool is None:
             work()
         else:
             pool.run(work)
     finally:
-        flush(force=True)
-        if heartbeat:
-            heartbeat.batch = None
+        try:
+            flush(force=True)
+        finally:
+            if heartbeat:
+                heartbeat.batch = None
         # Rows claimed but never started (stop, time budget, pause, or a timeout
         # raised out of the hook) go back to the queue at once, not after the lease.
         leftover = list(unstarted)
         while True:
             try:
-                item = pending.get_nowait()
+                leftover.extend(pending.get_nowait())
             except queue.Empty:
                 break
-            leftover.extend(item if batched else [item])
         if leftover:
             note = f"Waiting: {pause[0]}" if pause else ""
-            report.released += _with_db_retry("release", lambda: services.processing_release(
+            report.released += with_db_retry("release", lambda: services.processing_release(
                 workflow=workflow, ids=leftover, token=claim.token, delay_seconds=60 if pause else 0, note=note
             ))
         if pause:
@@ -372,7 +281,7 @@ def workflow_run(
     hook = hook or workflow.load_hook()
     report = RunReport(workflow=workflow.name)
     if rescue:
-        rescued = _with_db_retry("rescue", lambda: services.processing_rescue(workflow=workflow))
+        rescued = with_db_retry("rescue", lambda: services.processing_rescue(workflow=workflow))
         report.rescued = rescued.requeued + rescued.errored
     me = worker_id()
     # Threads and the heartbeat need their own connections, which only see
@@ -385,7 +294,7 @@ def workflow_run(
         while not _stop.is_set() and time.monotonic() < deadline:
             if max_batches is not None and report.batches >= max_batches:
                 break
-            claim = _with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
+            claim = with_db_retry("claim", lambda: services.processing_claim(workflow=workflow, worker_id=me))
             if not claim.ids:
                 # SKIP LOCKED also passes over due rows that another transaction holds for a moment: a curator's
                 # status change, or another workflow of the same table claiming or finishing them (the three

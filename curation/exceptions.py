@@ -21,6 +21,7 @@ class ErrorClass:
     NOT_FOUND = "not_found"
     CONFIG = "config"
     WORKER_LOST = "worker_lost"
+    DATABASE = "database"  # the database was unreachable mid-row: retried, no attempt spent
     BUG = "bug"
     # Fetcher-specific classes (pages/fetch.py)
     TOO_LARGE = "too_large"
@@ -29,7 +30,7 @@ class ErrorClass:
 
     ALL = (
         NETWORK, TIMEOUT, HTTP_4XX, HTTP_5XX, RATE_LIMITED, BLOCKED, QUOTA, PARSE,
-        NOT_FOUND, CONFIG, WORKER_LOST, BUG, TOO_LARGE, SSRF_REFUSED, BAD_REDIRECT,
+        NOT_FOUND, CONFIG, WORKER_LOST, DATABASE, BUG, TOO_LARGE, SSRF_REFUSED, BAD_REDIRECT,
     )
 
 

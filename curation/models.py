@@ -34,3 +34,46 @@ class CurationEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Curation events are append-only")
         super().save(*args, **kwargs)
+
+
+class AttemptOutcome(models.TextChoices):
+    COMPLETED = "completed", "Completed"
+    RETRYING = "retrying", "Failed, queued again"
+    ERROR = "error", "Failed"
+    LEASE_LOST = "lease_lost", "Lease lost, results discarded"
+    WORKER_LOST = "worker_lost", "Worker lost"
+    RELEASED = "released", "Released, no attempt spent"
+
+
+class ProcessingAttempt(models.Model):
+    """One worker attempt at one row of one workflow: the processing history (append-only).
+
+    Written in the same statement or transaction as the status change it records
+    (`curation.services`), so the history and the row's status never disagree.
+    """
+
+    workflow = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)  # the hook's run time
+    worker = models.CharField(max_length=100, blank=True, default="")  # host:pid:thread
+    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
+    error_class = models.CharField(max_length=20, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        indexes = [
+            models.Index(fields=["workflow", "object_id", "finished_at"], name="curation_attempt_row_idx"),
+            models.Index(fields=["finished_at"], name="curation_attempt_finished_idx"),  # the watchdog's "progress?"
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.object_id} #{self.attempt}: {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Processing attempts are append-only")
+        super().save(*args, **kwargs)

@@ -23,8 +23,9 @@ from django.utils import timezone
 from curation.backoff import backoff_delay
 from curation.choices import CURATION_ALIASES, ProcessingStatus
 from curation.exceptions import ErrorClass
+from curation.history import Attempt, attempts_record, duration_ms
 from curation.lookups import pk_in
-from curation.models import CurationEvent
+from curation.models import AttemptOutcome, CurationEvent, ProcessingAttempt
 from curation.workflow import Workflow
 
 logger = logging.getLogger(__name__)
@@ -385,6 +386,7 @@ class Claim:
     worker_id: str
     attempts: dict  # pk -> attempts after this claim
     lease_until: datetime
+    claimed_at: datetime | None = None
 
     @property
     def ids(self) -> list:
@@ -406,7 +408,8 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
     )
     if connection.vendor == "postgresql":
         attempts = _claim_postgres(workflow, now=now, limit=limit, token=token, lease_until=lease_until, worker_id=worker_id)
-        return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until)
+        return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until,
+                     claimed_at=now)
     with transaction.atomic():
         ids = list(
             model.objects.filter(due)
@@ -415,7 +418,8 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
             .values_list("pk", flat=True)[:limit]
         )
         if not ids:
-            return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts={}, lease_until=lease_until)
+            return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts={}, lease_until=lease_until,
+                         claimed_at=now)
         # Guarded again on status: without row locks (SQLite) this is the compare-and-set.
         model.objects.filter(pk__in=ids, **{workflow.status_field: QUEUED}).update(
             **{
@@ -429,7 +433,8 @@ def processing_claim(*, workflow: Workflow, worker_id: str, limit: int | None = 
         attempts = dict(
             model.objects.filter(**{workflow.f("lease_token"): token}).values_list("pk", workflow.f("attempts"))
         )
-    return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until)
+    return Claim(workflow=workflow, token=token, worker_id=worker_id, attempts=attempts, lease_until=lease_until,
+                 claimed_at=now)
 
 
 def processing_due_exists(*, workflow: Workflow, now: datetime | None = None) -> bool:
@@ -480,21 +485,126 @@ def _lease_cleared(workflow: Workflow) -> dict:
     return {workflow.f("lease_token"): None, workflow.f("lease_until"): None, workflow.f("locked_by"): ""}
 
 
-def processing_complete_many(*, workflow: Workflow, ids: Sequence, token: uuid.UUID) -> int:
-    """Success of several rows of one claim in one UPDATE; returns how many were still ours."""
+def processing_complete_many(
+    *, workflow: Workflow, ids: Sequence, token: uuid.UUID, claim: Claim | None = None, durations: dict | None = None
+) -> int:
+    """Success of several rows of one claim (hooks that wrote no results), with their attempt log;
+    returns how many were still ours. `claim` and `durations` (pk -> ms) fill in the history."""
     if not ids:
         return 0
-    return workflow.model_class.objects.filter(
-        pk_in(ids), **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
-    ).update(
+    attempts = claim.attempts if claim else {}
+    worker, claimed_at = (claim.worker_id, claim.claimed_at) if claim else ("", None)
+    return len(_complete_rows(workflow, ids, token, attempts=attempts, durations=durations or {}, worker=worker,
+                              claimed_at=claimed_at))
+
+
+def processing_complete_fenced_many(*, leases, pks: Sequence) -> set:
+    """The first statement of a batch hook's result transaction (`LeaseBatch.complete`): the rows of `pks`
+    still held under the token become Completed (locked until the caller commits); returns their pks."""
+    now = timezone.now()
+    duration = duration_ms(leases.started_at, now)
+    return _complete_rows(leases.workflow, pks, leases.token, attempts=leases.attempts,
+                          durations={pk: duration for pk in pks}, worker=leases.worker, claimed_at=leases.claimed_at)
+
+
+def _complete_rows(workflow: Workflow, ids: Sequence, token: uuid.UUID, *, attempts: dict, durations: dict,
+                   worker: str, claimed_at) -> set:
+    """Completed (guarded by the token) plus one attempt-log row each; returns the pks that were still ours."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _complete_rows_postgres(workflow, ids, token, now=now, attempts=attempts, durations=durations,
+                                       worker=worker, claimed_at=claimed_at)
+    with transaction.atomic():
+        done = workflow.model_class.objects.filter(
+            pk_in(ids), **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
+        ).update(**_completed_values(workflow, now))
+        ours = set(ids)
+        if done < len(ours):  # some leases were lost: only the rows this UPDATE completed are ours
+            ours = set(workflow.model_class.objects.filter(
+                pk_in(ids), **{workflow.status_field: COMPLETED, workflow.f("processed_at"): now}
+            ).values_list("pk", flat=True))
+        attempts_record(workflow=workflow, attempts=[
+            Attempt(object_id=str(pk), attempt=attempts.get(pk, 0), outcome=AttemptOutcome.COMPLETED, finished_at=now,
+                    claimed_at=claimed_at, duration_ms=durations.get(pk), worker=worker)
+            for pk in ours
+        ])
+    return ours
+
+
+def _completed_values(workflow: Workflow, now: datetime) -> dict:
+    return {
+        workflow.status_field: COMPLETED,
+        workflow.error_field: "",
+        workflow.f("error_class"): "",
+        workflow.f("processed_at"): now,
+        **_lease_cleared(workflow),
+    }
+
+
+def _complete_rows_postgres(workflow: Workflow, ids, token, *, now, attempts, durations, worker, claimed_at) -> set:
+    """The completion and its attempt log as one statement: UPDATE … RETURNING feeds the INSERT."""
+    meta = workflow.model_class._meta
+    q = connection.ops.quote_name
+
+    def col(name: str) -> str:
+        return q(meta.get_field(name).column)
+
+    table, pk = q(meta.db_table), q(meta.pk.column)
+    sql = f"""
+        WITH done AS (
+            UPDATE {table} SET {col(workflow.status_field)} = %s, {col(workflow.error_field)} = '',
+                {col(workflow.f("error_class"))} = '', {col(workflow.f("processed_at"))} = %s,
+                {col(workflow.f("lease_token"))} = NULL, {col(workflow.f("lease_until"))} = NULL,
+                {col(workflow.f("locked_by"))} = ''
+            WHERE {pk} = ANY(%s) AND {col(workflow.status_field)} = %s AND {col(workflow.f("lease_token"))} = %s
+            RETURNING {pk}::text AS oid
+        )
+        INSERT INTO {q(ProcessingAttempt._meta.db_table)}
+            (workflow, object_id, attempt, claimed_at, finished_at, duration_ms, worker, outcome, error_class, message)
+        SELECT %s, done.oid, COALESCE(u.attempt, 0), %s, %s, u.ms, %s, %s, '', ''
+        FROM done LEFT JOIN unnest(%s::text[], %s::int[], %s::int[]) AS u(oid, attempt, ms) ON u.oid = done.oid
+        RETURNING object_id
+    """
+    by_oid = {str(pk_value): pk_value for pk_value in ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [
+            COMPLETED, now, list(ids), PROCESSING, token,
+            workflow.name, claimed_at, now, worker[:100], AttemptOutcome.COMPLETED.value,
+            list(by_oid), [attempts.get(pk_value) for pk_value in ids], [durations.get(pk_value) for pk_value in ids],
+        ])
+        return {by_oid[oid] for (oid,) in cursor.fetchall()}
+
+
+def processing_hold(*, workflow: Workflow, pk, token: uuid.UUID) -> bool:
+    """Inside the caller's transaction: lock the row if it is still Processing under `token` (a no-op
+    UPDATE, so SQLite takes its write lock too); False when the lease was lost."""
+    return bool(_fenced(workflow, pk, token).update(**{workflow.f("lease_token"): token}))
+
+
+def processing_complete_fenced(*, lease) -> bool:
+    """The first statement of a hook's result transaction (`Lease.complete`): Completed, guarded by the token.
+
+    Must run inside the caller's transaction: the UPDATE locks the row (PostgreSQL row lock, SQLite
+    write lock) until the results commit with it, so a rescue or another worker cannot interleave.
+    False when the lease was lost: the caller writes nothing.
+    """
+    workflow = lease.workflow
+    now = timezone.now()
+    changed = _fenced(workflow, lease.record.pk, lease.token).update(
         **{
             workflow.status_field: COMPLETED,
             workflow.error_field: "",
             workflow.f("error_class"): "",
-            workflow.f("processed_at"): timezone.now(),
+            workflow.f("processed_at"): now,
             **_lease_cleared(workflow),
         }
     )
+    if changed:
+        attempts_record(workflow=workflow, attempts=[Attempt(
+            object_id=str(lease.record.pk), attempt=lease.attempt, outcome=AttemptOutcome.COMPLETED, finished_at=now,
+            claimed_at=lease.claimed_at, duration_ms=duration_ms(lease.started_at, now), worker=lease.worker,
+        )])
+    return bool(changed)
 
 
 def processing_complete(*, workflow: Workflow, pk, token: uuid.UUID) -> bool:
@@ -529,9 +639,25 @@ def processing_fail(
     retryable: bool,
     retry_after: float | None = None,
     now: datetime | None = None,
+    claim: Claim | None = None,
+    started_at: datetime | None = None,
 ) -> FailOutcome:
-    """A failed attempt: back to Queued with backoff while attempts remain, else Error."""
+    """A failed attempt: back to Queued with backoff while attempts remain, else Error (with its attempt log)."""
     now = now or timezone.now()
+    with transaction.atomic():
+        outcome = _fail(workflow, pk, token, attempts, message, error_class, retryable, retry_after, now)
+        if outcome.status is not None:
+            attempts_record(workflow=workflow, attempts=[Attempt(
+                object_id=str(pk), attempt=attempts, finished_at=now, error_class=error_class, message=message,
+                outcome=AttemptOutcome.RETRYING if outcome.status == QUEUED else AttemptOutcome.ERROR,
+                claimed_at=claim.claimed_at if claim else None, worker=claim.worker_id if claim else "",
+                duration_ms=duration_ms(started_at, now),
+            )])
+    return outcome
+
+
+def _fail(workflow: Workflow, pk, token, attempts: int, message: str, error_class: str, retryable: bool,
+          retry_after: float | None, now: datetime) -> FailOutcome:
     if retryable and attempts < workflow.max_attempts:
         delay = backoff_delay(attempts, base=workflow.backoff_base_seconds, cap=workflow.backoff_cap_seconds)
         if retry_after:
@@ -562,22 +688,58 @@ def processing_fail(
 
 
 def processing_release(
-    *, workflow: Workflow, ids: Sequence, token: uuid.UUID, delay_seconds: float = 0.0, note: str = ""
+    *, workflow: Workflow, ids: Sequence, token: uuid.UUID, delay_seconds: float = 0.0, note: str = "",
+    error_class: str = "", claim: Claim | None = None, started_at: datetime | None = None,
 ) -> int:
-    """Give claimed rows back without counting the attempt (shutdown, time budget, pause)."""
+    """Give claimed rows back without counting the attempt (shutdown, time budget, pause, database blip).
+
+    With an `error_class` (a pause, a database blip) the rows ran: the class is kept on the row and
+    each release is logged in the processing history; rows that never started are not.
+    """
     if not ids:
         return 0
+    now = timezone.now()
     values = {
         workflow.status_field: QUEUED,
         workflow.f("attempts"): F(workflow.f("attempts")) - 1,
-        workflow.f("available_at"): timezone.now() + timedelta(seconds=delay_seconds),
+        workflow.f("available_at"): now + timedelta(seconds=delay_seconds),
         **_lease_cleared(workflow),
     }
     if note:
         values[workflow.error_field] = note
-    return workflow.model_class.objects.filter(
-        pk_in(ids), **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
-    ).update(**values)
+    if error_class:
+        values[workflow.f("error_class")] = error_class
+    with transaction.atomic():
+        released = workflow.model_class.objects.filter(
+            pk_in(ids), **{workflow.status_field: PROCESSING, workflow.f("lease_token"): token}
+        ).update(**values)
+        if error_class and released:
+            attempts_record(workflow=workflow, attempts=[
+                Attempt(object_id=str(pk), attempt=claim.attempts.get(pk, 0) if claim else 0,
+                        outcome=AttemptOutcome.RELEASED, finished_at=now, error_class=error_class, message=note,
+                        claimed_at=claim.claimed_at if claim else None, worker=claim.worker_id if claim else "",
+                        duration_ms=duration_ms(started_at, now))
+                for pk in ids
+            ])
+    return released
+
+
+def processing_attempt_lost(*, lease) -> None:
+    """Log that a worker finished after losing its lease: its results were discarded (history only)."""
+    processing_attempts_lost(workflow=lease.workflow, attempts={lease.record.pk: lease.attempt}, worker=lease.worker,
+                             claimed_at=lease.claimed_at, started_at=lease.started_at)
+
+
+def processing_attempts_lost(*, workflow: Workflow, attempts: dict, worker: str = "", claimed_at=None,
+                             started_at=None) -> None:
+    """The same for several rows ({pk: attempt number}) of one batch hook."""
+    now = timezone.now()
+    attempts_record(workflow=workflow, attempts=[
+        Attempt(object_id=str(pk), attempt=number, outcome=AttemptOutcome.LEASE_LOST, finished_at=now,
+                claimed_at=claimed_at, duration_ms=duration_ms(started_at, now), worker=worker,
+                message="Lease lost (the row was rescued and taken over): results discarded")
+        for pk, number in attempts.items()
+    ])
 
 
 def processing_heartbeat(*, workflow: Workflow, ids: Sequence, token: uuid.UUID) -> int:
@@ -603,6 +765,11 @@ def processing_rescue(*, workflow: Workflow, now: datetime | None = None) -> Res
     expired = workflow.model_class.objects.filter(
         **{workflow.status_field: PROCESSING, f"{workflow.f('lease_until')}__lt": now}
     )
+    # Lock what we rescue (a row whose results are being committed is waited for, then no longer matches).
+    lost = list(expired.select_for_update().order_by("pk").values_list("pk", workflow.f("attempts"), workflow.f("locked_by")))
+    if not lost:
+        return RescueResult(workflow=workflow.name)
+    expired = expired.filter(pk_in([pk for pk, _, _ in lost]))
     errored = expired.filter(**{f"{workflow.f('attempts')}__gte": workflow.max_attempts}).update(
         **{
             workflow.status_field: ERROR,
@@ -624,6 +791,84 @@ def processing_rescue(*, workflow: Workflow, now: datetime | None = None) -> Res
             **_lease_cleared(workflow),
         }
     )
+    attempts_record(workflow=workflow, attempts=[
+        Attempt(object_id=str(pk), attempt=attempts, outcome=AttemptOutcome.WORKER_LOST, finished_at=now, worker=worker,
+                error_class=ErrorClass.WORKER_LOST, message="The lease expired before the row finished (worker lost)")
+        for pk, attempts, worker in lost
+    ])
     if requeued or errored:
         logger.warning("rescued %s: %d requeued, %d errored (worker lost)", workflow.name, requeued, errored)
     return RescueResult(workflow=workflow.name, requeued=requeued, errored=errored)
+
+
+def processing_rescue_dead_workers(*, workflow: Workflow, host: str, alive) -> int:
+    """Rows held by worker processes of `host` that no longer exist (`alive(pid)` is False): queued again
+    at once as "worker lost" (the attempt counts: the row may be what killed it), without waiting for
+    the lease. For the supervisor of that machine (`curation.supervisor`)."""
+    holders = set(
+        workflow.model_class.objects.filter(
+            **{workflow.status_field: PROCESSING, f"{workflow.f('locked_by')}__startswith": f"{host}:"}
+        ).values_list(workflow.f("locked_by"), flat=True)
+    )
+    dead = set()
+    for holder in holders:
+        parts = holder.split(":")
+        if len(parts) >= 3 and parts[-2].isdigit() and not alive(int(parts[-2])):
+            dead.add(holder)
+    if not dead:
+        return 0
+    return _requeue_lost(workflow, Q(**{f"{workflow.f('locked_by')}__in": sorted(dead)}), spend=True,
+                         note="Worker lost: its process died while running the row; queued again")
+
+
+def processing_release_workers(*, workflow: Workflow, worker_prefixes: Sequence[str], note: str = "shutdown") -> int:
+    """Rows still held by worker processes the supervisor itself stopped (a shutdown or a restart):
+    queued again at once without spending the attempt (stopping them was not the row's fault)."""
+    if not worker_prefixes:
+        return 0
+    held = Q()
+    for prefix in worker_prefixes:
+        held |= Q(**{f"{workflow.f('locked_by')}__startswith": prefix})
+    return _requeue_lost(workflow, held, spend=False,
+                         note=f"Released: the worker was stopped ({note}) before the row finished; no attempt spent")
+
+
+@transaction.atomic
+def _requeue_lost(workflow: Workflow, held: Q, *, spend: bool, note: str) -> int:
+    now = timezone.now()
+    rows = workflow.model_class.objects.filter(held, **{workflow.status_field: PROCESSING})
+    lost = list(rows.select_for_update().order_by("pk").values_list("pk", workflow.f("attempts"), workflow.f("locked_by")))
+    if not lost:
+        return 0
+    values = {
+        workflow.status_field: QUEUED,
+        workflow.error_field: note,
+        workflow.f("available_at"): now,
+        **_lease_cleared(workflow),
+    }
+    if spend:
+        values[workflow.f("error_class")] = ErrorClass.WORKER_LOST
+    else:
+        values[workflow.f("attempts")] = F(workflow.f("attempts")) - 1
+    if spend:  # a row that has used up its attempts is not run again
+        spent = workflow.model_class.objects.filter(
+            pk_in([pk for pk, attempts, _ in lost if attempts >= workflow.max_attempts]),
+            **{workflow.status_field: PROCESSING},
+        )
+        spent.update(**{
+            workflow.status_field: ERROR,
+            workflow.error_field: f"{note.removesuffix('; queued again')} (after {workflow.max_attempts} attempts)",
+            workflow.f("error_class"): ErrorClass.WORKER_LOST,
+            workflow.f("processed_at"): now,
+            **_lease_cleared(workflow),
+        })
+    count = workflow.model_class.objects.filter(pk_in([pk for pk, _, _ in lost]), **{workflow.status_field: PROCESSING}).update(**values)
+    attempts_record(workflow=workflow, attempts=[
+        Attempt(object_id=str(pk), attempt=attempts, finished_at=now, worker=worker, message=note,
+                outcome=AttemptOutcome.WORKER_LOST if spend else AttemptOutcome.RELEASED,
+                error_class=ErrorClass.WORKER_LOST if spend else "")
+        for pk, attempts, worker in lost
+    ])
+    if count:
+        logger.warning("%s: %d row(s) of stopped or dead workers queued again (%s)", workflow.name, count, note)
+    return count + (len(lost) - count if spend else 0)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("workflows/<slug:workflow>/rows/", WorkflowRowsViewSet.as_view({"get": "list"}), name="workflow-rows"),
     path("workflows/<slug:workflow>/rows/<uuid:pk>/", WorkflowRowsViewSet.as_view({"get": "retrieve"}),
          name="workflow-row"),
+    path("workflows/<slug:workflow>/rows/<str:pk>/history", api.WorkflowRowHistoryApi.as_view(),
+         name="workflow-row-history"),
 ]

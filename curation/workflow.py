@@ -23,15 +23,18 @@ class Workflow:
 
     name: str
     model: str  # "app_label.ModelName", resolved lazily
-    hook: str  # dotted path of `def hook(*, record) -> None`, or of a batch hook (see hook_batch_size)
+    # dotted path of `def hook(*, record, lease) -> None`, or of a batch hook (see hook_batch_size);
+    # a hook writes its results through the lease (docs/architecture.md "Hooks")
+    hook: str
     label: str  # what curators read: "Deep scan"
     curation: bool = True  # False: processing-only, rows are queued on creation
     trigger: str = CurationStatus.SELECTED
     curation_choices: type[models.TextChoices] = CurationStatus
     batch_size: int = 25
     concurrency: int = 1  # threads per batch for I/O-bound hooks
-    # > 0: the hook is a batch hook, `def hook(*, records) -> dict[pk, Exception]`, called with up to this
-    # many claimed rows at once (one vendor batch call); the rows missing from its answer succeeded.
+    # > 0: the hook is a batch hook, `def hook(*, records, leases) -> dict[pk, Exception]`, called with up to
+    # this many claimed rows at once (one vendor batch call); the rows missing from its answer succeeded;
+    # it writes results inside `with leases.complete(pks) as ours:` (only the rows still ours).
     hook_batch_size: int = 0
     lease_seconds: int = 300  # must exceed the worker's hard timeout
     max_attempts: int = 5

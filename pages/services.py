@@ -1,9 +1,10 @@
 """Services of the pages app: the hooks of WF4, WF5 and WF7, direct domain submission and page selection.
 
-Hooks (`def hook(*, record) -> None`) are idempotent and never hold a
+Hooks (`def hook(*, record, lease) -> None`) are idempotent and never hold a
 transaction open during HTTP: they fetch and parse first (through
 `pages.fetch.fetch`: SSRF guard, size caps, time limits, politeness), then
-write in short transactions. Upserts go through the natural keys
+write their results in one transaction through the lease (`with
+lease.complete():`), which writes nothing if the lease was lost. Upserts go through the natural keys
 (SitemapFile: domain + url; Page: domain + normalised url) with
 `bulk_create(update_conflicts=True)` and update facts only, so re-running a
 stage never duplicates rows (original B-12) and never resets a row's own
@@ -505,7 +506,7 @@ def _sitemap_files_upsert(domain: Domain, items: list[dict]) -> dict[str, Sitema
 
 # --- WF4: sitemap discovery -------------------------------------------------------------------------
 
-def domain_sitemaps_discover(*, record: Domain) -> None:
+def domain_sitemaps_discover(*, record: Domain, lease) -> None:
     """WF4 hook: find the domain's sitemaps and record them as SitemapFile rows (upserted on domain + url).
 
     1. robots.txt (a 5xx/timeout → RetryableError; a site that disallows our
@@ -630,11 +631,11 @@ def domain_sitemaps_discover(*, record: Domain) -> None:
         )
         if not domain.homepage_url:
             domain_values["homepage_url"] = _clip(homepage_final, 2000)
-    with transaction.atomic():
+    with lease.complete():
         _sitemap_files_upsert(domain, items)
         Domain.objects.filter(pk=domain.pk).update(**domain_values)
-    if fallback_rows:
-        pages_upsert(domain, fallback_rows)
+        if fallback_rows:
+            pages_upsert(domain, fallback_rows)
 
 
 # --- WF5: sitemap import ----------------------------------------------------------------------------
@@ -651,7 +652,7 @@ def _subtree_ids(sitemap_file: SitemapFile, max_depth: int) -> set:
     return ids
 
 
-def sitemap_file_import(*, record: SitemapFile) -> None:
+def sitemap_file_import(*, record: SitemapFile, lease) -> None:
     """WF5 hook: fetch and stream-parse the sitemap, follow an index's children inline, upsert its URLs as pages.
 
     Bounds (settings): SITEMAP_MAX_BYTES on the wire, SITEMAP_MAX_DECOMPRESSED_BYTES
@@ -711,7 +712,13 @@ def sitemap_file_import(*, record: SitemapFile) -> None:
         why = walker.skipped[-1][1] if walker.skipped else "refused by the walker"
         raise PermanentError(f"Sitemap {sitemap_file.url} was not read: {why} (check the SITEMAP_* settings)",
                              error_class=ErrorClass.CONFIG)
+    with lease.complete():
+        _sitemap_import_write(sitemap_file, domain, walker, visited, started, budget_note)
 
+
+def _sitemap_import_write(sitemap_file: SitemapFile, domain: Domain, walker: _RecordingWalker, visited: list[dict],
+                          started: float, budget_note: str) -> None:
+    """The results of one import (files, pages, notes), written inside the hook's lease transaction."""
     now = timezone.now()
     items = []
     for entry in visited:
@@ -810,7 +817,7 @@ def sitemap_file_import(*, record: SitemapFile) -> None:
 _TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json", "application/ld+json")
 
 
-def page_scrape(*, record: Page) -> None:
+def page_scrape(*, record: Page, lease) -> None:
     """WF7 hook: politely fetch the page, store its content and metadata, then extract contacts.
 
     The fetcher respects robots.txt (disallowed → PermanentError blocked,
@@ -842,7 +849,7 @@ def page_scrape(*, record: Page) -> None:
         "social_links": [],
         **metadata,
     }
-    with transaction.atomic():
+    with lease.complete():
         content, _created = PageContent.objects.update_or_create(page=page, defaults=values)
         record_page_contacts(page=page, content=content)
 

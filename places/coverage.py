@@ -28,6 +28,7 @@ from django.db.models import F
 from django.dispatch import Signal
 
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError, WorkflowPaused
+from curation.lease import LeaseLost  # the engine logs it: "lease lost, results discarded"
 from places.google import MAX_SEARCH_RESULTS, SEARCH_FIELD_MASK, PlacesClient, SearchOutcome
 from places.models import PlaceSearch, PlaceSearchTile, TileStatus
 from places.pricing import price_micros, usd_to_micros
@@ -41,10 +42,6 @@ SLICE_SECONDS = 40.0  # one run of the hook; the row is handed back (no attempt 
 
 # Sent after each tile is written (kwargs: search_id); `search_places --area` draws its progress bar from it.
 tile_searched = Signal()
-
-
-class LeaseLost(Exception):
-    """The search is no longer ours (its lease expired and another worker took it): stop writing."""
 
 
 class SliceEnded(WorkflowPaused):

@@ -1,9 +1,12 @@
 """Services of the places app: starting a search and the hooks of WF1–WF3.
 
-Hooks (`def hook(*, record) -> None`) are idempotent: they upsert on natural
+Hooks (`def hook(*, record, lease) -> None`) are idempotent: they upsert on natural
 keys (Google's place id, the registrable domain) and can run twice for the
 same row. They never hold a transaction open during HTTP: Google is called
-first, then everything is written in one `transaction.atomic()`.
+first, then everything is written in one transaction through the lease
+(`with lease.complete():`), which writes nothing if the lease was lost.
+Request and cost counters are written as the requests are made: they count
+calls that happened, whoever wins the row.
 """
 from __future__ import annotations
 
@@ -336,7 +339,7 @@ def _last_attempt(record) -> bool:
     return (getattr(record, workflow.f("attempts"), 0) or 0) >= workflow.max_attempts
 
 
-def place_search_run(*, record: PlaceSearch) -> None:
+def place_search_run(*, record: PlaceSearch, lease) -> None:
     """WF1 hook: Text Search (every page, up to max_results), then upsert Places with provenance.
 
     An area search runs the coverage planner (places/coverage.py) instead.
@@ -351,6 +354,8 @@ def place_search_run(*, record: PlaceSearch) -> None:
         try:
             if record.cover_area:
                 area_search_run(record=record, client=client, last_attempt=_last_attempt(record))
+                with lease.complete():  # each tile's results were written as it finished, fenced (coverage._fence)
+                    pass
                 return
             body = client.search_body(
                 query=record.query, location_text=record.location_text, latitude=record.latitude,
@@ -363,7 +368,7 @@ def place_search_run(*, record: PlaceSearch) -> None:
                 PlaceSearch.objects.filter(pk=record.pk).update(
                     requests_used=F("requests_used") + client.requests_sent,
                     cost_micros=F("cost_micros") + client.cost_micros)
-    with transaction.atomic():
+    with lease.complete():
         place_search_store(search=record, raw_places=outcome.places)
         PlaceSearch.objects.filter(pk=record.pk).update(note=outcome.partial_note)
     logger.info("place_search %s (%s): %d found%s", record.pk, record, len(outcome.places),
@@ -372,7 +377,7 @@ def place_search_run(*, record: PlaceSearch) -> None:
 
 # --- WF2: deep scan --------------------------------------------------------------------
 
-def place_deep_scan(*, record: Place) -> None:
+def place_deep_scan(*, record: Place, lease) -> None:
     """WF2 hook: Place Details, then upsert the LocalBusiness on place_id.
 
     The upsert updates facts only: a re-scan never touches the business's
@@ -421,7 +426,7 @@ def place_deep_scan(*, record: Place) -> None:
         "last_scanned_at": now,
     }
     moved = facts["moved_place_id"]
-    with transaction.atomic():
+    with lease.complete():
         LocalBusiness.objects.bulk_create(
             [LocalBusiness(place_id=record.place_id, source_place=record, **values)],
             update_conflicts=True, unique_fields=["place_id"], update_fields=[*BUSINESS_FACTS, "updated_at"],
@@ -523,7 +528,7 @@ def _homepage(url: str, kind: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
-def business_domain_extract(*, record: LocalBusiness) -> None:
+def business_domain_extract(*, record: LocalBusiness, lease) -> None:
     """WF3 hook: normalise the website, compute its registrable domain offline, classify it.
 
     Own sites (and site-builder subdomains) get or create a `pages.Domain`
@@ -552,7 +557,7 @@ def business_domain_extract(*, record: LocalBusiness) -> None:
                 values["social_links"] = {**(record.social_links or {}), info.network: info.url}
             if info.kind == SITE_BUILDER and key is None:
                 values["website_note"] = f"{info.reason}; the host identifies no single business, so no domain"
-    with transaction.atomic():
+    with lease.complete():
         if key:
             kind = DomainKind.OWN_SITE if info.kind != SITE_BUILDER else DomainKind.SITE_BUILDER
             Domain.objects.bulk_create(

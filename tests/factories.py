@@ -92,3 +92,19 @@ def put_in_state(workflow: Workflow, rows, *, processing: str | None, curation: 
     if curation is not None:
         values[workflow.curation_field] = curation
     workflow.model_class.objects.filter(pk__in=[r.pk for r in rows]).update(**values)
+
+
+def lease_for(workflow: Workflow, record, *, worker: str = "test-worker"):
+    """Test set-up: claim `record` as a worker would (Processing under a fresh token) and return its lease.
+
+    For calling a hook directly: `hook(record=record, lease=lease_for(wf, record))`.
+    """
+    from curation.lease import Lease
+
+    now = timezone.now()
+    token, until = uuid.uuid4(), now + timedelta(seconds=workflow.lease_seconds)
+    attempts = (workflow.model_class.objects.filter(pk=record.pk).values_list(workflow.f("attempts"), flat=True).first() or 0) + 1
+    put_in_state(workflow, [record], processing="Processing", lease_token=token, lease_until=until, attempts=attempts,
+                 locked_by=worker)
+    return Lease(workflow=workflow, record=record, token=token, attempt=attempts, deadline=until, worker=worker,
+                 claimed_at=now)

@@ -110,7 +110,7 @@ def test_claim_complete_fail_rescue(wf):
     put_in_state(wf, rows, processing="Queued")
     outcomes = {rows[0].pk: None, rows[1].pk: PermanentError("HTTP 404 from https://x.example/"), rows[2].pk: RuntimeError("boom")}
 
-    def hook(*, record):
+    def hook(*, record, lease):
         outcome = outcomes[record.pk]
         if outcome is not None:
             raise outcome

@@ -108,7 +108,7 @@ def test_stop_request_releases_unstarted_rows(wf_check):
     rows = WidgetFactory.create_batch(5, queued=True)
     calls = []
 
-    def hook(*, record):
+    def hook(*, record, lease):
         calls.append(record.pk)
         engine.request_stop()  # SIGTERM arrives while the first row runs
 
@@ -130,7 +130,7 @@ def test_worker_timeout_propagates_and_unstarted_rows_are_released(wf_check):
     """django-q2's TimeoutException is a SystemExit: never swallowed, and the rest of the batch goes back."""
     WidgetFactory.create_batch(3, queued=True)
 
-    def hook(*, record):
+    def hook(*, record, lease):
         raise TimeoutException("task exceeded timeout")
 
     with pytest.raises(TimeoutException):
@@ -227,7 +227,7 @@ def test_heartbeat_keeps_a_long_hook_from_being_rescued(wf_check):
     w = WidgetFactory(queued=True)
     seen = {}
 
-    def hook(*, record):
+    def hook(*, record, lease):
         import time
 
         time.sleep(3.2)  # well past the 2 s lease: only the heartbeat (every ~0.7 s) keeps it ours
@@ -252,7 +252,7 @@ def test_concurrent_hooks_overlap_up_to_the_declared_concurrency(wf_check):
     WidgetFactory.create_batch(10, queued=True)
     lock, state = threading.Lock(), {"now": 0, "max": 0, "threads": set()}
 
-    def hook(*, record):
+    def hook(*, record, lease):
         with lock:
             state["now"] += 1
             state["max"] = max(state["max"], state["now"])
@@ -265,3 +265,112 @@ def test_concurrent_hooks_overlap_up_to_the_declared_concurrency(wf_check):
     assert report.completed == 10
     assert state["max"] == wf_check.concurrency == 4
     assert len(state["threads"]) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_succeeded_row_waiting_for_the_grouped_flush_is_never_rerun(wf_check, monkeypatch):
+    """Issue #10 finding 2: a success waiting in the completion buffer keeps its lease (the heartbeat
+    flushes it), even when the lease is shorter than the flush interval and other workers rescue meanwhile."""
+    import dataclasses
+    import threading
+
+    from django.db import connections
+
+    from tests.support import wait_until
+
+    monkeypatch.setattr(engine, "FLUSH_SECONDS", 60.0)  # the flush interval far beyond the 3 s lease
+    wf = dataclasses.replace(wf_check, lease_seconds=3, concurrency=1, batch_size=2)
+    quick, slow = WidgetFactory(queued=True, name="quick"), WidgetFactory(queued=True, name="slow")
+    Widget.objects.filter(pk=slow.pk).update(widget_check_available_at=timezone.now() + timedelta(milliseconds=1))
+    release, calls = threading.Event(), []
+
+    def hook(*, record, lease):
+        calls.append(record.name)
+        if record.name == "slow":
+            assert release.wait(60), "the test never released the slow row"
+
+    def run() -> None:
+        try:
+            engine.workflow_run(wf, hook=hook, rescue=False)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        wait_until(lambda: calls == ["quick", "slow"], 30, "both rows to start")
+
+        def quick_finished() -> bool:
+            services.processing_rescue(workflow=wf)  # other workers keep rescuing expired leases meanwhile
+            return row(quick.pk).widget_check_processing_status == "Completed"
+
+        wait_until(quick_finished, 30, "the buffered success to be written while the slow row still runs",
+                   interval=0.5)
+        assert row(slow.pk).widget_check_processing_status == "Processing"
+    finally:
+        release.set()
+        thread.join(60)
+    assert calls == ["quick", "slow"], "a row ran twice"
+    assert {row(quick.pk).widget_check_processing_status, row(slow.pk).widget_check_processing_status} == {"Completed"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_database_connection_costs_no_attempt(wf_check, postgres_only):
+    """Issue #10 finding 5: the server ends the hook's connection mid-row (as a restart does):
+    the row goes back to the queue classed `database`, no attempt spent, no file path in the message."""
+    import dataclasses
+
+    import psycopg
+    from django.db import connection
+
+    from curation.models import ProcessingAttempt
+    from tests.support import database_url
+
+    wf = dataclasses.replace(wf_check, concurrency=1)
+    w = WidgetFactory(queued=True)
+
+    def hook(*, record, lease):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with psycopg.connect(database_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        Widget.objects.filter(pk=record.pk).count()  # the connection is gone: OperationalError
+
+    report = engine.workflow_run(wf, hook=hook, rescue=False)
+    assert (report.released, report.retried, report.errored, report.completed) == (1, 0, 0, 0)
+    w = row(w.pk)
+    assert (w.widget_check_processing_status, w.widget_check_attempts, w.widget_check_error_class) == (
+        "Queued", 0, ErrorClass.DATABASE)
+    assert w.widget_check_processing_error.startswith("Database unavailable (OperationalError")
+    assert "/" not in w.widget_check_processing_error.replace("https://", "")
+    entry = ProcessingAttempt.objects.get(object_id=str(w.pk))
+    assert (entry.outcome, entry.error_class) == ("released", ErrorClass.DATABASE)
+
+
+def test_database_errors_on_a_live_connection_spend_an_attempt(wf_check):
+    """A deadlock or statement timeout is not a blip: classed `database`, retried with backoff like any failure."""
+    from django.db import OperationalError
+
+    w = WidgetFactory(queued=True)
+
+    def hook(*, record, lease):
+        raise OperationalError("deadlock detected")
+
+    report = engine.workflow_run(wf_check, hook=hook)
+    assert report.retried == 1
+    w = row(w.pk)
+    assert (w.widget_check_processing_status, w.widget_check_attempts, w.widget_check_error_class) == (
+        "Queued", 1, ErrorClass.DATABASE)
+
+
+def test_unexpected_errors_keep_type_and_message_but_no_file_path(wf_check):
+    w = WidgetFactory(queued=True)
+
+    def hook(*, record, lease):
+        open("/srv/scrapersky/private/settings-override.yaml")  # noqa: SIM115 - FileNotFoundError names the path
+
+    engine.workflow_run(wf_check, hook=hook)
+    message = row(w.pk).widget_check_processing_error
+    assert "FileNotFoundError: [Errno 2] No such file or directory: 'settings-override.yaml'" in message
+    assert "/srv" not in message and "private" not in message and ".py" not in message

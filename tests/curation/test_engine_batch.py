@@ -22,7 +22,7 @@ def test_each_row_gets_its_own_outcome_and_chunks_respect_the_size(wf_check):
     bad, flaky = rows[1], rows[6]
     calls = []
 
-    def hook(*, records):
+    def hook(*, records, leases):
         calls.append([r.pk for r in records])
         return {bad.pk: PermanentError("HTTP 400 from https://crm.example/: bad row"),
                 flaky.pk: RetryableError("HTTP 503 from https://crm.example/")}
@@ -42,7 +42,7 @@ def test_an_exception_of_the_whole_call_lands_on_every_row_of_its_chunk(wf_check
     rows = WidgetFactory.create_batch(6, queued=True)
     first_chunk = {w.pk for w in rows[:3]}
 
-    def hook(*, records):
+    def hook(*, records, leases):
         if {r.pk for r in records} == first_chunk:
             raise PermanentError("HTTP 401 from https://crm.example/", error_class="config")
         return {}
@@ -58,7 +58,7 @@ def test_a_paused_row_is_released_without_spending_its_attempt(wf_check):
     wf = replace(wf_check, batch_size=3, hook_batch_size=3)
     rows = WidgetFactory.create_batch(3, queued=True)
 
-    def hook(*, records):
+    def hook(*, records, leases):
         return {records[0].pk: WorkflowPaused("daily quota used up")}
 
     report = engine.workflow_run(wf, hook=hook)

@@ -9,7 +9,7 @@ from pages.models import Domain
 from places.models import GooglePlacesUsage, LocalBusiness, Place, PlaceSearch, PlaceSearchResult
 from places.services import place_search_create
 from scrapersky.sandbox import places_api
-from tests.factories import put_in_state
+from tests.factories import lease_for, put_in_state
 from tests.places.factories import LocalBusinessFactory, PlaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,8 +97,9 @@ def test_search_hook_is_idempotent(google):
     from places.services import place_search_run
 
     search = place_search_create(query="dentist", location_text="Austin", max_results=8)
-    place_search_run(record=search)
-    place_search_run(record=search)
+    workflow = registry.get("place_search")
+    place_search_run(record=search, lease=lease_for(workflow, search))
+    place_search_run(record=search, lease=lease_for(workflow, search))
     search.refresh_from_db()
     assert (search.results_found, search.results_new, search.results_known) == (8, 8, 0)
     assert Place.objects.count() == 8 and PlaceSearchResult.objects.count() == 8

@@ -29,11 +29,11 @@ def _behave(record, workflow: str) -> None:
     raise AssertionError(f"unknown behaviour {record.behaviour!r}")
 
 
-def widget_check(*, record) -> None:
+def widget_check(*, record, lease) -> None:
     _behave(record, "widget_check")
 
 
-def widget_index(*, record) -> None:
+def widget_index(*, record, lease) -> None:
     _behave(record, "widget_index")
 
 
