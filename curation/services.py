@@ -468,11 +468,14 @@ def _claim_postgres(workflow: Workflow, *, now, limit, token, lease_until, worke
             {status} = %s, {attempts} = row.{attempts} + 1, {col(workflow.f("lease_token"))} = %s,
             {col(workflow.f("lease_until"))} = %s, {col(workflow.f("locked_by"))} = %s
         FROM picked WHERE row.{pk} = picked.{pk}
-        RETURNING row.{pk}, row.{attempts}
+        RETURNING row.{pk}, row.{attempts}, row.{available}
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [QUEUED, now, limit, PROCESSING, token, lease_until, worker_id[:100]])
-        return dict(cursor.fetchall())
+        rows = cursor.fetchall()
+    # RETURNING comes in the order rows were updated, not the ORDER BY: the hooks run oldest-due first.
+    rows.sort(key=lambda r: (r[2] is None, r[2] or now, r[0]))
+    return {pk_value: attempts_value for pk_value, attempts_value, _ in rows}
 
 
 def _fenced(workflow: Workflow, pk, token: uuid.UUID):
