@@ -73,7 +73,7 @@ def queue(wf) -> None:
 
 def per_contact_hook(name: str):
     """The per-contact path (what the syncs did before batching): one call per contact."""
-    def hook(*, record):
+    def hook(*, record, lease):
         contact = Contact.objects.select_related("domain", "business").get(pk=record.pk)
         payload = services.contact_payload(contact)
         if name == "brevo_sync":

@@ -28,7 +28,7 @@ def not_written_yet(hook):
     message (class `config`), and the system check curation.W002 warns while the mark is there."""
 
     @functools.wraps(hook)
-    def stub(*, record):
+    def stub(*, record, lease):
         raise PermanentError(
             f"The hook {hook.__module__}.{hook.__qualname__} is not written yet: fill in its body and remove "
             "@not_written_yet (manage.py check lists the hooks still to write)",
@@ -123,11 +123,13 @@ class {model}({fields_call}, BaseModel):
 
 
 @not_written_yet
-def {name}(*, record: {model}) -> None:
+def {name}(*, record: {model}, lease) -> None:
     """The {name} workflow's hook: process one {model} row.
 
     Called by the engine outside any transaction for each claimed row, possibly more than once for the
-    same row (a retry, a rescued lease): make it safe to run twice. Raise
+    same row (a retry, a rescued lease): make it safe to run twice. Do the slow work first, then write
+    the results inside `with lease.complete():` (nothing is written if another worker took the row
+    over; docs/architecture.md "Hooks"). Raise
     curation.exceptions.RetryableError (temporary: retried with backoff) or PermanentError (the row goes
     to Error) with a specific message and error class; return normally when the row is done.
     Remove @not_written_yet once the body is written.
