@@ -270,9 +270,10 @@ class _Acc:
         so is one labelled Fax somewhere and written without any label elsewhere."""
         for e164, fax in self.faxes.items():
             phone = self.phones.get(e164)
-            if phone is None or phone.method != "text":
+            if phone is None or phone.method == "tel" or e164 in self.labelled_phones:
                 continue
-            if fax.method != "text" or e164 not in self.labelled_phones:
+            # structured data or unlabelled text call it a phone, a label or markup calls it a fax
+            if phone.method == "text" or fax.method == "text":
                 del self.phones[e164]
 
 

@@ -142,7 +142,8 @@ def iter_text_emails(text: str):
 
 
 _AT = (
-    r"(?:[\[\(\{<]\s*(?:at|ad|@|ät|a|arroba|chiocciola|klammeraffe|snabel-a|apenstaartje)\s*[\]\)\}>]"
+    # not "(a)": it is how lists are enumerated
+    r"(?:[\[\(\{<]\s*(?:at|ad|@|ät|arroba|chiocciola|klammeraffe|snabel-a|apenstaartje)\s*[\]\)\}>]"
     r"|#(?:at|@)#|\*(?:at|@)\*|_(?:at|@)_|/(?:at|@)/"
     r"|(?<=\s)(?:AT|at|@|arroba|chiocciola)(?=\s))"
 )

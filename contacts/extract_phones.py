@@ -79,12 +79,12 @@ def parse_structured(raw: str, region: str | None) -> phonenumbers.PhoneNumber |
 
 # Labels that make a digit group something other than a phone number.
 _BAD_CONTEXT = re.compile(
-    r"(?:\b(?:iban|bic|swift|ust|vat|fiscal\w*|codice|c\.f\.|cod\.|mwst|steuer|tax|siret|siren|tva|cif|nif|p\.\s?iva|partita|kvk|btw|"
-    r"rcs|hrb|hra|handelsregister|register|order|bestell|rechnung|invoice|factur|tracking|sendung|"
-    r"kunden|customer|artikel|article|sku|isbn|ean|gtin|konto|account|blz|plz|zip|postcode|postfach|cvr|fisc|"
-    r"rea|pin|size|gr[öo]ße|taglia|maat|"
-    r"p\.?\s?o\.?\s?box|nr|no|nº|ref|id|serial|lot|charge|aktenzeichen|az|capital|kapital|"
-    r"eur|usd|chf|gbp)[\w.\-]*|[#€$£¥]|n[°º])\W*$",
+    r"(?:\b(?:iban|bic|swift|ust|vat|fiscal|codice|c\.f\.|cod\.|mwst|steuer|tax|siret|siren|tva|cif|nif|p\.\s?iva|"
+    r"partita|kvk|btw|rcs|hrb|hra|handelsregister|register|bestell|rechnung|invoice|factur|tracking|sendung|"
+    r"artikel|sku|isbn|ean|gtin|konto|blz|plz|zip|postcode|postfach|cvr|fisc|size|gr[öo]ße|taglia|maat|"
+    r"p\.?\s?o\.?\s?box|serial|aktenzeichen|capital|kapital|belegn)[\w.\-]*"
+    r"|\b(?:order|customer|kunden|kd|account|article|item|case|ticket)[\s.\-]*(?:no|nr|number|nummer|id)\b\.?"
+    r"|\b(?:nr|no|nº|ref|id|lot|charge|az|rea|pin|eur|usd|chf|gbp)\b\.?|[#€$£¥]|n[°º])\W*$",
     re.IGNORECASE,
 )
 _PHONE_LABEL = re.compile(
@@ -121,7 +121,8 @@ _HINT = re.compile(r"\d(?:[\s().\-/]{0,3}\d){5}")
 _LAST_DIGIT = re.compile(r"\d(?=\D*$)")
 
 
-_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{4,26}\d")
+_JOINER = re.compile(r"\s+[/\-–]\s+|\s*/\s*|\s{3,}")
+_CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{4,60}\d")
 
 
 def _matches(line: str, region: str | None):
@@ -130,7 +131,13 @@ def _matches(line: str, region: str | None):
     windows: list[list[int]] = []
     for cand in _CANDIDATE.finditer(line):
         digits = sum(c.isdigit() for c in cand.group(0))
-        if digits < 6 or digits > 17:
+        if digits > 17:  # several numbers in a row: "07535 657 161 / 07535 657 153", "0800 … - 0800 …"
+            for part in _JOINER.split(cand.group(0)):
+                if sum(c.isdigit() for c in part) >= 6:
+                    ps = line.find(part, cand.start())
+                    windows.append([max(0, ps - 1), min(len(line), ps + len(part) + 1)])
+            continue
+        if digits < 6:
             continue
         cs, ce = cand.start(), cand.end()
         if (cs and line[cs - 1] in ":,." and cs > 1 and line[cs - 2].isdigit()) or (line[ce:ce + 1] in (":", ",") and line[ce + 1:ce + 2].isdigit()):
@@ -168,7 +175,10 @@ def _vanity(line: str, region: str | None):
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\xad\u200e\u200f"
 _ODD_SPACES = "\xa0\u202f\u2007\u2009\u2002\u2003\u2005\u2006\u2008\u200a\u3000\t"
 _ODD_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
-_GLUED = re.compile(r"(\d)(?=[^\W\d_])")
+# a number glued to the next label ("030 2345678Fax 030 …", "…679E-Mail"); glued to any other word it
+# is part of something else (an ad text, a product code)
+_GLUED = re.compile(r"(\d)(?=(?:fax|tel|e-?mail|mail|phone|mobil|handy|fon|www|web|internet|http|mob|cell|office)\b)",
+                    re.IGNORECASE)
 
 
 def normalize_text(text: str) -> str:
@@ -292,6 +302,7 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
             continue
         line = unglue(line)
         spans: list[tuple[int, int]] = []
+        bad_end = -10
         for match, start, end in _matches(line, region):
             spans.append((start, end))
             raw = match.raw_string
@@ -305,13 +316,18 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
             phone_label = _PHONE_LABEL.search(_TELEFAX.sub("fax", label))
             after = line[end:end + 12]
             kinds = label_kinds(label, after)
-            if kinds == ("phone",) and not phone_label and _BAD_CONTEXT.search(label):
+            if kinds == ("phone",) and not phone_label and (
+                _BAD_CONTEXT.search(label) or (start - bad_end <= 3 and not line[bad_end:start].strip(" ;,/"))
+            ):
+                bad_end = end  # "PIN: 25.07.400.004; 25.18.200.002": the list goes on under the same label
                 continue
             # glued to a longer digit/letter run (IBAN, tracking ids, "DE89 3704 …"); a label glued
             # to the number ("Telefon030 …") is fine
             if before[-1:].isdigit() or (before[-1:].isalpha() and not (phone_label or "fax" in kinds)):
                 continue
             if len(before) >= 2 and before[-1] in " -./" and before[-2].isdigit():
+                continue
+            if after[:1].isalpha():
                 continue
             if after[:1].isdigit() or (len(after) >= 2 and after[0] in " -./" and after[1].isdigit()):
                 if not _EXT_SUFFIX.match(after):

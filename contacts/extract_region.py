@@ -133,8 +133,8 @@ def region_from_address(text: str) -> str | None:
 
 
 def region_from_number_shapes(text: str) -> str | None:
-    """Numbers written in the North American format (two or more) say US/Canada (one plan: +1)."""
-    return "US" if len(_NANP_SHAPE.findall(text)) >= 2 else None
+    """A number written in the North American format says US/Canada (one plan: +1); a last resort."""
+    return "US" if _NANP_SHAPE.search(text) else None
 
 
 def region_from_language(lang: str | None) -> str | None:

@@ -130,6 +130,8 @@ def canonical_social(url: str, *, rel_me: bool = False) -> tuple[str, str, str] 
                 return network, f"https://facebook.com/profile.php?id={ident}", ident
             return None
         if low == "pages" and len(segs) >= 2:
+            if any(":" in seg for seg in segs[:3]):
+                return None  # a mangled link ("pages/lx-https:/www.facebook.com")
             path = "/".join(s.lower() for s in segs[:3])
             return network, f"https://facebook.com/{path}", segs[1].lower()
         if low in _FB_RESERVED or low.endswith(".php") or not _SLUG.match(first):

@@ -213,8 +213,6 @@ def test_real_corpus_report(real_scores, capsys):
         assert known[kind] == unknown[kind], kind
 
 
-@pytest.mark.skip(reason="waits for the extractor changes of issue #12 (engineer 'extract': fax kind, "
-                         "real-web fixes); remove this mark when they land")
 def test_real_corpus_precision_and_recall(real_scores):
     failures = []
     for variant, (totals, misses) in real_scores.items():

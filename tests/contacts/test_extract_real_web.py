@@ -194,10 +194,14 @@ def test_joomla_email_cloak_script():
 
 
 @pytest.mark.parametrize("written", [
-    "info[ad]firma.de", "info (at) firma.de", "info[at]firma[dot]de", "info#at#firma.de", "info(a)firma.de",
+    "info[ad]firma.de", "info (at) firma.de", "info[at]firma[dot]de", "info#at#firma.de", "info{at}firma.de",
 ])
 def test_at_variants(written):
     assert emails(run(f"<p>Mail: {written}</p>")) == {"info@firma.de"}
+
+
+def test_enumeration_letters_are_not_at_signs():
+    assert emails(run("<p>Artikel 3(a)firma.de regelt …</p>")) == set()
 
 
 def test_doubled_and_spaced_mailto():
