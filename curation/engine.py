@@ -26,6 +26,14 @@ logger = logging.getLogger(__name__)
 _stop = threading.Event()
 
 
+def _sleep_unless_stopped(seconds: float) -> None:
+    """Sleep, waking early on a stop request. Polls instead of `_stop.wait()`: request_stop() runs in a
+    signal handler, and Event.set() there deadlocks if it interrupted Event.wait() on the same thread."""
+    end = time.monotonic() + seconds
+    while not _stop.is_set() and time.monotonic() < end:
+        time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+
+
 def request_stop() -> None:
     """Ask every running loop of this process to stop after the rows already started."""
     _stop.set()
@@ -300,9 +308,9 @@ def workflow_run(
                 # status change, or another workflow of the same table claiming or finishing them (the three
                 # CRM syncs share the contacts). Ending here would leave them Queued until the next schedule
                 # tick, so wait for those locks; rows a peer of this workflow is claiming stop being due.
-                if not _with_db_retry("due", lambda: services.processing_due_exists(workflow=workflow)):
+                if not with_db_retry("due", lambda: services.processing_due_exists(workflow=workflow)):
                     break
-                _stop.wait(min(idle_wait, max(0.0, deadline - time.monotonic())))
+                _sleep_unless_stopped(min(idle_wait, max(0.0, deadline - time.monotonic())))
                 idle_wait = min(idle_wait * 2, LOCKED_ROWS_WAIT_MAX)
                 continue
             idle_wait = LOCKED_ROWS_WAIT_MIN
