@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # collected static files, served by the app server itself
     "scrapersky.errors.ApiJsonErrorsMiddleware",  # every error under /api/ is JSON, whatever DEBUG is
     "scrapersky.errors.RejectNulMiddleware",  # a NUL in the query string: 400, not a database error
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,6 +139,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per test run, so concurrent runs on one server never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    # A psycopg pool per web process (docs/deployment.md §3). Not in qcluster: its worker processes are
+    # forked from a parent that has used the database, and a pool's connections must never cross a fork.
+    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", 0, minimum=0)
+    if DATABASE_POOL_MAX_SIZE and "qcluster" not in sys.argv:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool replaces persistent connections
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", 0, minimum=0),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, minimum=1),  # seconds a request waits for a connection
+        }
+    if env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False):  # behind pgbouncer in transaction mode
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 ATOMIC_REQUESTS = False  # services own their transactions
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -152,7 +166,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies (gzip/brotli) made by collectstatic; no manifest, so a missing collectstatic never
+    # turns a page into a 500 (whitenoise then serves nothing and the proxy or runserver serves static).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Admin change lists and API pages on big tables (curation/counting.py).
+COUNT_TIMEOUT_MS = env.int("COUNT_TIMEOUT_MS", 150, minimum=1)
+ADMIN_FACETS_MAX_ROWS = env.int("ADMIN_FACETS_MAX_ROWS", 50_000, minimum=0)
 
 # --- Background work (django-q2) and cache ----------------------------------------
 REDIS_URL = env.url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
