@@ -241,10 +241,11 @@ def _ordering(legacy: Legacy, workflow: Workflow, params) -> list[str]:
     return [f"{'-' if descending else ''}{target}", "pk"]
 
 
-def list_response(workflow: Workflow, params) -> dict | list:
-    """The original listing of one stage: filtered, sorted, one page, in the original shape."""
+def list_response(workflow: Workflow, params, *, queryset: QuerySet | None = None) -> dict | list:
+    """The original listing of one stage (or of `queryset`): filtered, sorted, one page, in the original shape."""
     legacy: Legacy = workflow.legacy
-    queryset = workflow.model_class._default_manager.all()
+    if queryset is None:
+        queryset = workflow.model_class._default_manager.all()
     if legacy.select_related:
         queryset = queryset.select_related(*legacy.select_related)
     if legacy.prefetch_related:

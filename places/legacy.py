@@ -22,7 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation import registry, services as curation_services
-from curation.legacy import TAG, TENANT_ID, LegacyInputError, both_slashes, ids_to_pks, int_param
+from curation.legacy import (TAG, TENANT_ID, LegacyInputError, LegacyListView, LegacyStatusView, both_slashes,
+                             ids_to_pks, int_param, list_response)
 from places import services
 from places.models import Place, PlaceSearch
 
@@ -254,6 +255,34 @@ class QueueDeepScanApi(APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
+class StagingBySearchApi(APIView):
+    """`GET /api/v3/places/staging/{discovery_job_id}`: the staging listing of one search's places."""
+
+    @_legacy(summary="Original: the staging listing of one search's places (page, size, status)")
+    def get(self, request, discovery_job_id):
+        workflow = registry.get("deep_scan")
+        places = Place.objects.filter(search_results__search_id=discovery_job_id)
+        return Response(list_response(workflow, request.query_params, queryset=places))
+
+
+class ResultsViewerStatusApi(LegacyStatusView):
+    """`POST /api/v3/localminer-discoveryscan/places/staging/status` (the Results Viewer tab): as PUT staging/status."""
+
+    schema = None  # the same operation as PUT /places/staging/status
+    workflow_name = "deep_scan"
+    queryset = Place.objects.all()
+
+    def post(self, request, *args, **kwargs):
+        return self.put(request, *args, **kwargs)
+
+
+class ResultsViewerListApi(LegacyListView):
+    """`GET /api/v3/localminer-discoveryscan/places/staging`: as GET /places/staging."""
+
+    schema = None
+    workflow_name = "deep_scan"
+
+
 urlpatterns = [
     *both_slashes("localminer-discoveryscan/search/places", SearchPlacesApi, "legacy-search-places"),
     *both_slashes("localminer-discoveryscan/search/status/<uuid:job_id>", SearchStatusApi,
@@ -266,4 +295,9 @@ urlpatterns = [
     *both_slashes("places/batch-status/<uuid:batch_id>", BatchStatusApi,
                   "legacy-batch-status"),
     *both_slashes("places/staging/queue-deep-scan", QueueDeepScanApi, "legacy-queue-deep-scan"),
+    *both_slashes("places/staging/<uuid:discovery_job_id>", StagingBySearchApi, "legacy-staging-by-search"),
+    # The original's broken WF1-prefixed staging routes (B-10), as the Results Viewer tab meant them.
+    *both_slashes("localminer-discoveryscan/places/staging", ResultsViewerListApi, "legacy-results-staging"),
+    *both_slashes("localminer-discoveryscan/places/staging/status", ResultsViewerStatusApi,
+                  "legacy-results-staging-status"),
 ]

@@ -131,3 +131,21 @@ def test_queue_deep_scan_queues_never_scanned_and_failed_places_only(api_client)
     assert (states[fresh.pk], states[failed.pk], states[done.pk]) == ("Queued", "Queued", "Completed")
     curation = set(Place.objects.values_list("deep_scan_curation_status", flat=True))
     assert curation == {"New"}, "the curation status is left alone, as in the original"
+
+
+def test_staging_of_one_search_and_the_results_viewer_routes(api_client):
+    search = PlaceSearchFactory()
+    mine = PlaceFactory.create_batch(2)
+    for rank, place in enumerate(mine, 1):
+        place.search_results.create(search=search, rank=rank)
+    PlaceFactory()  # another search's
+    body = api_client.get(f"/api/v3/places/staging/{search.pk}", {"page": 1, "size": 50}).json()
+    assert set(body) == {"items", "total", "page", "size", "pages"} and body["total"] == 2
+    assert {i["place_id"] for i in body["items"]} == {p.place_id for p in mine}
+    # The Results Viewer tab's calls (broken in the original, B-10) answer like the staging routes.
+    listed = api_client.get(f"{SCAN}/places/staging", {"size": 10}).json()
+    assert listed["total"] == 3
+    response = api_client.post(f"{SCAN}/places/staging/status", {"place_ids": [mine[0].place_id],
+                                                                 "status": "Selected"}, format="json")
+    assert response.status_code == 200 and response.json()["queued_count"] == 1
+    assert Place.objects.get(pk=mine[0].pk).deep_scan_processing_status == "Queued"
