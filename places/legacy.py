@@ -258,6 +258,8 @@ class QueueDeepScanApi(APIView):
 class StagingBySearchApi(APIView):
     """`GET /api/v3/places/staging/{discovery_job_id}`: the staging listing of one search's places."""
 
+    permission_model = Place  # scrapersky.permissions: reading needs places.view_place
+
     @_legacy(summary="Original: the staging listing of one search's places (page, size, status)")
     def get(self, request, discovery_job_id):
         workflow = registry.get("deep_scan")
@@ -270,7 +272,7 @@ class ResultsViewerStatusApi(LegacyStatusView):
 
     schema = None  # the same operation as PUT /places/staging/status
     workflow_name = "deep_scan"
-    queryset = Place.objects.all()
+    permission_action = "change"  # scrapersky.permissions: this POST changes places, it adds none
 
     def post(self, request, *args, **kwargs):
         return self.put(request, *args, **kwargs)

@@ -12,7 +12,8 @@ PUBLIC = {"auth/token/", "auth/token/refresh/", "auth/logout/", "schema/", "docs
           # The original system's unauthenticated health check (docs/api-compat.md).
           "localminer-discoveryscan/health", "localminer-discoveryscan/health/"}
 SAMPLE_VALUES = {"workflow": "widget_check", "pk": str(uuid.uuid4()), "id": str(uuid.uuid4()), "format": "json",
-                 "job_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4())}
+                 "job_id": str(uuid.uuid4()), "batch_id": str(uuid.uuid4()), "contact_id": str(uuid.uuid4()),
+                 "discovery_job_id": str(uuid.uuid4())}
 
 
 def api_routes():
