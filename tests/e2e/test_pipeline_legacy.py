@@ -13,10 +13,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from scrapersky.sandbox.websites import expected_contacts
+from tests.conftest import in_group
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -64,9 +64,8 @@ def test_the_whole_chain_through_the_original_api_with_a_real_cluster(
     postgres_only, sandboxes, pipeline_env, pipeline_settings, processes, django_user_model,
 ):
     processes.start("qcluster", env=pipeline_env)
-    user = django_user_model.objects.create_user(username=USERNAME, password=PASSWORD)
-    user.user_permissions.add(*Permission.objects.filter(codename__startswith="change_"),
-                              Permission.objects.get(codename="add_placesearch"))
+    # An operator (the shipped group): reads, starts searches, curates every stage; not a superuser.
+    in_group(django_user_model.objects.create_user(username=USERNAME, password=PASSWORD), "operator")
     client = APIClient()
     token = client.post("/api/v3/auth/token/", {"username": USERNAME, "password": PASSWORD}, format="json")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['access']}")
