@@ -44,9 +44,18 @@ class Env:
         return default if value is None else value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.str(name, default).lower()
-        if value not in choices:
-            raise self._fail(name, f"one of {', '.join(choices)}", value)
+        """One of `choices`, compared without case; returned as spelled in `choices`."""
+        value = self.str(name, default)
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise self._fail(name, f"one of {', '.join(choices)}", value)
+
+    def header(self, name: str, default: str = "") -> str:
+        """An HTTP header name (X-Forwarded-Proto), or empty."""
+        value = self.str(name, default)
+        if value and not re.fullmatch(r"[A-Za-z0-9-]+", value):
+            raise self._fail(name, "an HTTP header name such as X-Forwarded-Proto", value)
         return value
 
     def bool(self, name: str, default: bool) -> bool:

@@ -51,7 +51,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
 # --- HTTPS (docs/deployment.md §2): on whenever DEBUG is off ----------------------
 # Behind a TLS-terminating proxy, name the header it sets (X-Forwarded-Proto) so that Django knows a request
 # was HTTPS; the proxy must overwrite that header from clients. Empty: no proxy header is trusted.
-_PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER")
+_PROXY_SSL_HEADER = env.header("SECURE_PROXY_SSL_HEADER")
 if _PROXY_SSL_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -281,7 +281,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"],
+             "level": env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 

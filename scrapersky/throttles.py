@@ -21,6 +21,13 @@ class _LiveRates:
 class ApiUserThrottle(_LiveRates, UserRateThrottle):
     """Per user (per address when anonymous) on every API endpoint: API_THROTTLE_USER."""
 
+    def get_cache_key(self, request, view):
+        user = request.user
+        pk = getattr(user, "pk", None) if user is not None and user.is_authenticated else None
+        # A caller authenticated by a shared secret (the enrichment callback) is no user row: its address counts.
+        ident = pk if pk is not None else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
 
 class LoginIPThrottle(_LiveRates, SimpleRateThrottle):
     """Login attempts per client address (X-Forwarded-For only as far as NUM_PROXIES says)."""

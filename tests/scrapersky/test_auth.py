@@ -117,3 +117,16 @@ def test_a_deactivated_users_refresh_token_is_refused(user):
     user.is_active = False
     user.save()
     assert APIClient().post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_the_api_throttle_keys_a_caller_without_a_user_row_by_address():
+    """The enrichment callback authenticates by secret (no user row, no pk): counted per address, no crash."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from contacts.api import EnrichmentCaller
+    from scrapersky.throttles import ApiUserThrottle
+
+    request = Request(APIRequestFactory().get("/api/v3/x/", REMOTE_ADDR="10.1.2.3"))
+    request.user = EnrichmentCaller()
+    assert ApiUserThrottle().get_cache_key(request, None) == "throttle_user_10.1.2.3"

@@ -76,12 +76,13 @@ def test_the_running_settings_are_secure():
     ("int", "42", 42), ("float", "2.5", 2.5), ("list", "a, b,,c", ["a", "b", "c"]),
     ("int_list", "3, 7", [3, 7]), ("host_map", "*=127.0.0.1:8102,a.test=[::1]:80",
                                    {"*": "127.0.0.1:8102", "a.test": "[::1]:80"}),
-    ("rate", "10/min", "10/min"), ("networks", "10.0.0.0/8,127.0.0.1:8102,[::1]:8102",
+    ("rate", "10/min", "10/min"), ("choice", "warning", "WARNING"), ("header", "X-Forwarded-Proto", "X-Forwarded-Proto"),
+    ("networks", "10.0.0.0/8,127.0.0.1:8102,[::1]:8102",
                                    ["10.0.0.0/8", "127.0.0.1:8102", "[::1]:8102"]),
 ])
 def test_env_parses_each_type(method, value, expected):
     defaults = {"bool": (None,), "int": (0,), "float": (0.0,), "list": (), "int_list": (), "host_map": (),
-                "rate": ("1/s",), "networks": ()}
+                "rate": ("1/s",), "networks": (), "choice": ("INFO", ("INFO", "WARNING")), "header": ()}
     assert getattr(Env({"X": value}), method)("X", *defaults[method]) == expected
 
 
@@ -91,12 +92,13 @@ def test_env_parses_each_type(method, value, expected):
     ("float", "1,5", "X must be a number"), ("int_list", "3,x", "comma-separated integers"),
     ("host_map", "*=localhost:80", '"host=ip:port"'), ("host_map", "nope", '"host=ip:port"'),
     ("rate", "10 per minute", 'a rate like "10/min"'), ("networks", "127.0.0.1:http", "CIDRs"),
-    ("url", "ftp://x", "X must be a URL"),
+    ("url", "ftp://x", "X must be a URL"), ("choice", "loud", "X must be one of DEBUG, INFO"),
+    ("header", "X Forwarded: Proto", "an HTTP header name"),
 ])
 def test_env_refuses_malformed_values(method, value, message):
     kwargs = {"minimum": 0} if method == "int" else {}
     defaults = {"bool": (False,), "int": (0,), "float": (0.0,), "int_list": (), "host_map": (), "rate": ("1/s",),
-                "networks": (), "url": ("",)}
+                "networks": (), "url": ("",), "choice": ("INFO", ("DEBUG", "INFO")), "header": ()}
     with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(").replace("[", r"\[")):
         getattr(Env({"X": value}), method)("X", *defaults[method], **kwargs)
 
