@@ -29,7 +29,8 @@ N_TASKS = 200 if args.quick else 1_000
 
 def reset_queued(n: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE testapp_widget, testapp_hookcall, curation_curationevent, django_q_ormq, django_q_task")
+        cursor.execute("TRUNCATE testapp_widget, testapp_hookcall, curation_curationevent, curation_processingattempt, "
+                       "django_q_ormq, django_q_task")
     now = timezone.now()
     Widget.objects.bulk_create(
         [Widget(name=f"w{i}", behaviour="noop", widget_check_curation_status="Selected",

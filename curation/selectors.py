@@ -1,13 +1,16 @@
 """Read-only views of the queues, for the operator page, the API and `workflow_status`."""
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from curation import registry
 from curation.choices import ProcessingStatus
+from curation.models import ProcessingAttempt
 from curation.workflow import Workflow
 
 
@@ -53,3 +56,64 @@ def workflow_overview(workflow: Workflow) -> dict:
 
 def workflows_overview() -> list[dict]:
     return [workflow_overview(wf) for wf in sorted(registry.all_workflows(), key=lambda w: w.name)]
+
+
+@dataclass
+class QueueHealth:
+    """Is the queue moving? (the liveness check and the worker watchdog)"""
+
+    stall_seconds: float
+    waiting: dict = field(default_factory=dict)  # workflow -> seconds its oldest due row has waited
+    expired: dict = field(default_factory=dict)  # workflow -> rows whose lease expired over stall_seconds ago
+    live_leases: int = 0  # rows being worked on right now (lease not expired)
+    last_progress_at: datetime | None = None  # the newest finished attempt
+
+    @property
+    def stalled(self) -> bool:
+        """Due work has waited longer than `stall_seconds`, and in that time no attempt finished and no row is
+        being worked on; or leases expired long ago were never rescued."""
+        if self.expired:
+            return True
+        if not self.waiting:
+            return False
+        recent = self.last_progress_at is not None and (
+            timezone.now() - self.last_progress_at).total_seconds() < self.stall_seconds
+        return not recent and not self.live_leases
+
+    def problems(self) -> list[str]:
+        lines = [f"{name}: due rows waiting {age:.0f}s (threshold {self.stall_seconds:.0f}s)"
+                 for name, age in sorted(self.waiting.items())]
+        lines += [f"{name}: {n} row(s) Processing with a lease expired over {self.stall_seconds:.0f}s ago (not rescued)"
+                  for name, n in sorted(self.expired.items())]
+        return lines
+
+
+def queue_health(*, stall_seconds: float, worker_prefix: str = "") -> QueueHealth:
+    """Per workflow: due rows waiting longer than `stall_seconds`, and leases expired that long ago;
+    overall: rows worked on now and the last finished attempt (of workers whose id starts with
+    `worker_prefix`, e.g. "host:" for one machine's workers)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=stall_seconds)
+    health = QueueHealth(stall_seconds=stall_seconds)
+    for wf in registry.all_workflows():
+        model = wf.model_class
+        status, available = wf.status_field, wf.f("available_at")
+        oldest = model.objects.filter(
+            Q(**{f"{available}__lte": cutoff}) | Q(**{f"{available}__isnull": True, f"{wf.f('queued_at')}__lte": cutoff}),
+            **{status: ProcessingStatus.QUEUED},
+        ).aggregate(oldest=Min(Coalesce(available, wf.f("queued_at"))))["oldest"]
+        if oldest is not None:
+            health.waiting[wf.name] = round((now - oldest).total_seconds(), 1)
+        processing = model.objects.filter(**{status: ProcessingStatus.PROCESSING})
+        expired = processing.filter(**{f"{wf.f('lease_until')}__lt": cutoff}).count()
+        if expired:
+            health.expired[wf.name] = expired
+        live = processing.filter(**{f"{wf.f('lease_until')}__gte": now})
+        if worker_prefix:
+            live = live.filter(**{f"{wf.f('locked_by')}__startswith": worker_prefix})
+        health.live_leases += live.count()
+    attempts = ProcessingAttempt.objects.filter(finished_at__gte=cutoff)
+    if worker_prefix:
+        attempts = attempts.filter(worker__startswith=worker_prefix)
+    health.last_progress_at = attempts.aggregate(last=Max("finished_at"))["last"]
+    return health

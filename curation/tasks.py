@@ -13,15 +13,24 @@ logger = logging.getLogger(__name__)
 def workflow_run(workflow: str) -> dict:
     """Drain one workflow's queue (scheduled every minute, and woken when rows are queued)."""
     wf = registry.get(workflow)
-    previous = None
+    previous, told = None, []
+
+    def stop(signum, frame):
+        told.append(signum)
+        engine.request_stop()
+
     if threading.current_thread() is threading.main_thread():
         # A worker told to stop (SIGTERM) releases its unstarted rows instead of abandoning them.
-        previous = signal.signal(signal.SIGTERM, lambda signum, frame: engine.request_stop())
+        previous = signal.signal(signal.SIGTERM, stop)
     try:
         return engine.workflow_run(wf).as_dict()
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if told:
+            # Then it obeys the signal itself (django-q2's worker would otherwise wait for its next task).
+            engine.clear_stop()
+            signal.raise_signal(signal.SIGTERM)
 
 
 def workflow_rescue(workflow: str) -> dict:

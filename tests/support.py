@@ -97,3 +97,40 @@ def component_settings(env: dict[str, str], *, isolated: bool = True) -> dict:
             module = importlib.import_module(f"scrapersky.components.{name}")
             values.update({key: getattr(module, key) for key in dir(module) if key.isupper()})
     return values
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live (non-zombie) process, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] != "Z":
+            table[int(entry)] = (int(fields[1]), cmd)
+    return table
+
+
+def descendants(root: int) -> dict[int, str]:
+    """pid -> command line of every live process below `root` (children, grandchildren…)."""
+    table = process_table()
+    found, frontier = {}, {root}
+    while frontier:
+        children = {pid for pid, (ppid, _) in table.items() if ppid in frontier and pid not in found}
+        for pid in children:
+            found[pid] = table[pid][1]
+        frontier = children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -3,15 +3,40 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
+# How long each stage of a stop may take: the workers first (the supervisor stops its cluster in
+# 2.5 s at most, then releases what it held), then the sandbox. All gone within 5 s.
+WORKER_STOP_SECONDS = 3.8
+REST_STOP_SECONDS = 0.5
+
+
+def _load_prctl():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the stop path below still stops the children
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if runall itself dies (kill -9), so nothing is orphaned."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
 
 class Command(BaseCommand):
-    help = "Run the web server and a django-q2 worker (and the sandbox when enabled) in the foreground; Ctrl-C stops all."
+    help = ("Run the web server and the supervised workers (and the sandbox when enabled) in the foreground; "
+            "Ctrl-C or SIGTERM stops them all within 5 s, the workers first.")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
@@ -19,45 +44,102 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         port = options["port"]
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        procs = []
-        if getattr(settings, "SANDBOX_ENABLED", False) and "sandbox" in get_commands():
-            procs.append(("sandbox", subprocess.Popen([*manage, "sandbox"])))
-        procs.append(("web", subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])))
-        procs.append(("worker", subprocess.Popen([*manage, "qcluster"])))
-        stopping = False
-        announced = False
-        started = time.monotonic()
+        sandbox = getattr(settings, "SANDBOX_ENABLED", False) and "sandbox" in get_commands()
+        self._out_lock = threading.Lock()
+        self._last_output = time.monotonic()
+        self._worker_running = threading.Event()
+        # A plain flag: a signal handler must not take a lock the interrupted main thread may hold
+        # (Event.set() inside Event.wait() deadlocks).
+        stopping = []
 
         def stop(signum=None, frame=None):
-            nonlocal stopping
-            stopping = True
+            stopping.append(signum)
 
+        # Handlers first: a signal during start-up must still stop every child.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        procs: dict[str, subprocess.Popen] = {}
+        if sandbox:
+            procs["sandbox"] = self._spawn("sandbox", [*manage, "sandbox"])
+        procs["web"] = self._spawn("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])
+        procs["worker"] = self._spawn("worker", [*manage, "run_workers"])
+        ports = [int(port)] + ([int(getattr(settings, name)) for name in
+                                ("SANDBOX_PLACES_PORT", "SANDBOX_WEBSITES_PORT", "SANDBOX_CRM_PORT")] if sandbox else [])
+        started = time.monotonic()
+        announced = False
         try:
             while not stopping:
-                for name, proc in procs:
+                for name, proc in procs.items():
                     if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the others")
-                        stopping = True
-                # The banner comes once the web server answers, so that it is the last block on screen
-                # (after the servers' start-up lines, which take a few seconds); after 30 s it comes anyway.
-                waited = time.monotonic() - started
-                if not stopping and not announced and ((waited > 3 and self._listening(port)) or waited > 30):
-                    self._banner(port)
-                    announced = True
-                time.sleep(0.5)
+                        self._write(self.stderr, f"{name} exited with code {proc.returncode}; stopping the others")
+                        stopping.append(None)
+                # The banner is the last block of the start-up: once every server listens, the worker
+                # cluster says it is running, and the children have been quiet for a second (their
+                # output goes through this process, so nothing of theirs can come after it). After
+                # 30 s it comes anyway.
+                if not stopping and not announced:
+                    ready = all(self._listening(p) for p in ports) and self._worker_running.is_set()
+                    quiet = time.monotonic() - self._last_output > 1.0
+                    if (ready and quiet) or time.monotonic() - started > 30:
+                        self._banner(port)
+                        announced = True
+                time.sleep(0.2)
         finally:
-            for _name, proc in procs:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 20
-            for _name, proc in procs:
+            began = time.monotonic()
+            self._stop(procs)
+        self._write(self.stdout, f"stopped in {time.monotonic() - began:.1f}s.")
+        # Every child is gone and our output is flushed: skip the interpreter's teardown, which takes
+        # seconds on a loaded machine, so that the whole stop stays within 5 s.
+        os._exit(0)
+
+    # --- children -----------------------------------------------------------------------------
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        # Each child leads its own process group: Ctrl-C (or a signal to make's group) reaches only
+        # make and this process, which then stops the children in order (the sandbox after the workers).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with_parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
+        return proc
+
+    def _pump(self, name: str, proc: subprocess.Popen) -> None:
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if name == "worker" and "running." in line and "Q Cluster" in line:
+                self._worker_running.set()
+            self._write(self.stdout, line)
+
+    def _write(self, stream, line: str) -> None:
+        with self._out_lock:
+            self._last_output = time.monotonic()
+            stream.write(line)
+            stream.flush()
+
+    def _stop(self, procs: dict[str, subprocess.Popen]) -> None:
+        """Workers and web first (the workers release their rows while the sandbox still answers), then the sandbox."""
+        stages = [(["worker", "web"], WORKER_STOP_SECONDS), (["sandbox"], REST_STOP_SECONDS)]
+        for names, seconds in stages:
+            group = [procs[n] for n in names if n in procs]
+            for proc in group:
+                self._signal_group(proc, signal.SIGTERM)
+            deadline = time.monotonic() + seconds
+            for proc in group:
                 try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                    proc.wait(timeout=max(0.05, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    proc.kill()
-        self.stdout.write("stopped.")
+                    pass
+            for proc in group:  # whatever is left of each child's group (a stuck process, a grandchild)
+                self._signal_group(proc, signal.SIGKILL)
+                try:
+                    proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    pass
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     @staticmethod
     def _listening(port) -> bool:
@@ -75,20 +157,25 @@ class Command(BaseCommand):
         else:  # never print a password this process does not know
             password = "printed above by ensure_admin when the account was created (set ADMIN_PASSWORD to choose it)"
         line = "-" * 72
-        self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS(f"ScraperSky is running on http://127.0.0.1:{port}/"))
-        self.stdout.write(f"  Admin:     http://127.0.0.1:{port}/admin/   (Workflows: the operator page)")
-        self.stdout.write(f"  API docs:  http://127.0.0.1:{port}/api/v3/docs/")
-        self.stdout.write(f"  user:      {user}")
-        self.stdout.write(f"  password:  {password}")
+        lines = [
+            line,
+            self.style.SUCCESS(f"ScraperSky is running on http://127.0.0.1:{port}/"),
+            f"  Admin:     http://127.0.0.1:{port}/admin/   (Workflows: the operator page)",
+            f"  API docs:  http://127.0.0.1:{port}/api/v3/docs/",
+            f"  user:      {user}",
+            f"  password:  {password}",
+        ]
         if getattr(settings, "SANDBOX_ENABLED", False):
-            self.stdout.write(self.style.WARNING(
+            lines.append(self.style.WARNING(
                 "  Sandbox:   no GOOGLE_MAPS_API_KEY, so Google Places, business websites and CRMs are local "
                 "stand-ins on 127.0.0.1:" + ", ".join(str(getattr(settings, name, "?")) for name in
                                                      ("SANDBOX_PLACES_PORT", "SANDBOX_WEBSITES_PORT",
                                                       "SANDBOX_CRM_PORT"))
                 + "; every admin page says so."))
         else:
-            self.stdout.write("  Live mode: GOOGLE_MAPS_API_KEY is set; searches call Google and are billed.")
-        self.stdout.write("  Ctrl-C stops the web server and the worker.")
-        self.stdout.write(line)
+            lines.append("  Live mode: GOOGLE_MAPS_API_KEY is set; searches call Google and are billed.")
+        lines += ["  Ctrl-C stops the web server, the workers and the sandbox.", line]
+        with self._out_lock:
+            for text in lines:
+                self.stdout.write(text)
+            self.stdout.flush()

@@ -1,0 +1,121 @@
+"""`make run` as an operator runs it: the banner comes last, and a stop is clean (issue #10, finding 4).
+
+SIGTERM or SIGINT to make's process group (what a terminal's Ctrl-C or `kill -- -PGID` does) stops
+web, workers and sandbox within 5 s with no process left, the sandbox after the workers, and rows a
+worker had claimed but not started go back to the queue without spending an attempt.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tests.support import alive, database_url, descendants, wait_until
+from tests.testapp.models import HookCall, Widget
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MakeRun:
+    def __init__(self, tmp_path: Path):
+        self.log = tmp_path / "make-run.log"
+        self.ports = {name: free_port() for name in ("PORT", "SANDBOX_PLACES_PORT", "SANDBOX_WEBSITES_PORT", "SANDBOX_CRM_PORT")}
+        env = {
+            **os.environ, **{k: str(v) for k, v in self.ports.items()},
+            "DJANGO_SETTINGS_MODULE": "scrapersky.test_settings", "DATABASE_URL": database_url(),
+            "SANDBOX": "1", "Q_WORKERS": "2", "CURATION_WAKE_ON_QUEUE": "1", "ADMIN_PASSWORD": "make-run-test-pw",
+        }
+        env.pop("GOOGLE_MAPS_API_KEY", None)
+        # -o: the virtualenv is already installed; what is tested is the run, not pip.
+        self.proc = subprocess.Popen(
+            ["make", "--no-print-directory", "-o", ".venv/.requirements-installed", "run"],
+            cwd=settings.BASE_DIR, env=env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        for pid in [*descendants(self.proc.pid), self.proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def make_run(tmp_path):
+    run = MakeRun(tmp_path)
+    yield run
+    if run.proc.poll() is None or descendants(run.proc.pid):
+        run.kill()
+    print(run.output()[-4000:])
+
+
+def queue_widgets(n: int, behaviour: str) -> None:
+    now = timezone.now()
+    Widget.objects.bulk_create([
+        Widget(name=f"w{i}", behaviour=behaviour, widget_check_curation_status="Selected",
+               widget_check_processing_status="Queued", widget_check_queued_at=now, widget_check_available_at=now)
+        for i in range(n)
+    ])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_run_stops_cleanly_within_five_seconds(make_run, sig):
+    wait_until(lambda: "ScraperSky is running on" in make_run.output(), 240, "make run's banner", interval=0.5)
+    # The banner is the last block of the start-up: no child's start line comes after it.
+    tail = make_run.output().split("ScraperSky is running on", 1)[1]
+    assert "sandbox:" not in tail and "Q Cluster" not in tail and "Starting development server" not in tail, tail
+
+    from curation.tasks import wake
+
+    queue_widgets(40, "sleep:1")
+    wake("widget_check")
+    wait_until(lambda: HookCall.objects.exists(), 60, "a worker to start a hook")
+    processes = descendants(make_run.proc.pid)
+    sandbox = [pid for pid, cmd in processes.items() if cmd.rstrip().endswith("manage.py sandbox")]
+    workers = [pid for pid, cmd in processes.items() if "qcluster" in cmd or "run_workers" in cmd]
+    assert sandbox and len(workers) >= 4, processes  # supervisor, cluster, sentinel, 2 workers, pusher, monitor
+
+    os.killpg(make_run.proc.pid, sig)
+    signalled = time.monotonic()
+    gone_at: dict[int, float] = {}
+    watched = [make_run.proc.pid, *processes]
+    while time.monotonic() - signalled < 10 and len(gone_at) < len(watched):
+        for pid in watched:
+            if pid not in gone_at and not alive(pid):
+                gone_at[pid] = time.monotonic() - signalled
+        make_run.proc.poll()
+        time.sleep(0.02)
+    left = {pid: processes.get(pid, "make") for pid in watched if pid not in gone_at}
+    assert not left, f"still running 10 s after {sig.name}: {left}"
+    slowest = max(gone_at.values())
+    assert slowest <= 5.0, f"the last process took {slowest:.1f}s to stop: {gone_at}"
+    assert min(gone_at[pid] for pid in sandbox) >= max(gone_at[pid] for pid in workers), (
+        "the sandbox stopped before the workers")
+
+    assert not Widget.objects.filter(widget_check_processing_status="Processing").exists()
+    started = set(HookCall.objects.values_list("widget_id", flat=True))
+    unstarted = Widget.objects.exclude(pk__in=started)
+    assert unstarted.exists()
+    assert set(unstarted.values_list("widget_check_processing_status", "widget_check_attempts")) == {("Queued", 0)}, (
+        "a row that never started spent an attempt")
+    # Rows cut off mid-hook by the stop are queued again without spending an attempt too.
+    interrupted = Widget.objects.filter(pk__in=started, widget_check_processing_status="Queued")
+    assert set(interrupted.values_list("widget_check_attempts", flat=True)) <= {0}
