@@ -28,6 +28,7 @@ def usp_peer(sandbox_url: str, host: str, env: dict) -> dict:
         "    def status_message(self): return self.r.reason_phrase\n"
         "    def header(self, name): return self.r.headers.get(name)\n"
         "    def raw_data(self): return self.r.content\n"
+        "    def url(self): return 'https://' + HOST + '/sitemap.xml.gz'\n"
         "class Client(AbstractWebClient):\n"
         "    def set_max_response_data_length(self, n): pass\n"
         "    def get(self, url): return Resp(httpx.get(URL, headers={'Host': HOST}))\n"

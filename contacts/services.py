@@ -78,8 +78,16 @@ def _region(businesses) -> str | None:
     return None
 
 
-def page_contacts_record(*, page, content) -> RecordResult:
-    """Extract the contacts of one scraped page from its stored HTML and upsert them, in one transaction.
+def page_contacts_extract(*, page, html: str, url: str):
+    """The extraction of one page (contacts and metadata, one parse): CPU only, no writes, no transaction."""
+    return extract_page(html or "", url=url or page.url, site_domain=page.domain.domain,
+                        region=_region(_domain_businesses(page.domain)))
+
+
+def page_contacts_record(*, page, content, found=None) -> RecordResult:
+    """Upsert the contacts of one scraped page, in one transaction; `found` is the page's extraction
+    (`page_contacts_extract`, done by the scrape before its transaction), else it is extracted here from the
+    stored HTML.
 
     Contacts are unique per (domain, kind, normalised value); every (page,
     method) they were found by is a `ContactSource`. A source of this page not
@@ -89,12 +97,13 @@ def page_contacts_record(*, page, content) -> RecordResult:
     domain = page.domain
     businesses = _domain_businesses(domain)
     business = businesses[0] if len(businesses) == 1 else None
-    found = extract_page(
-        content.html or "",
-        url=content.final_url or page.url,
-        site_domain=domain.domain,
-        region=_region(businesses),
-    )
+    if found is None:
+        found = extract_page(
+            content.html or "",
+            url=content.final_url or page.url,
+            site_domain=domain.domain,
+            region=_region(businesses),
+        )
     now = content.fetched_at or timezone.now()
     result = RecordResult()
 

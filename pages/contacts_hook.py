@@ -29,8 +29,16 @@ reextract_contacts` runs it again over stored content without fetching.
 from __future__ import annotations
 
 
-def record_page_contacts(*, page, content) -> None:
-    """Extract and store the contacts of one scraped page (see the module docstring)."""
+def extract_page_contacts(*, page, html: str, url: str):
+    """One parse of a fetched page: its contacts and its metadata (``.metadata``). CPU only, no writes: the
+    scrape calls it before its transaction and hands the result to `record_page_contacts`."""
+    from contacts.services import page_contacts_extract  # late import: contacts imports pages' models
+
+    return page_contacts_extract(page=page, html=html, url=url)
+
+
+def record_page_contacts(*, page, content, found=None) -> None:
+    """Store the contacts of one scraped page (see the module docstring); `found` = `extract_page_contacts`."""
     from contacts.services import page_contacts_record  # late import: contacts imports pages' models
 
-    page_contacts_record(page=page, content=content)
+    page_contacts_record(page=page, content=content, found=found)

@@ -47,7 +47,7 @@ from curation import registry
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError
 from curation.services import CurationInputError, StatusSetResult, curation_status_set
 from pages.categorize import categorize_url
-from pages.contacts_hook import record_page_contacts
+from pages.contacts_hook import extract_page_contacts, record_page_contacts
 from pages.fetch import FetchResult, fetch, robots_allows, robots_for
 from pages.models import (
     DiscoveredHow,
@@ -826,15 +826,19 @@ def page_scrape(*, record: Page, lease) -> None:
     "HTTP 404 from <url>"; 5xx, 429, timeouts → retried). Every error
     carries a message (original B-17). The content (decoded HTML, kept for
     re-extraction), its hash and the metadata go into `PageContent` (one per
-    page, replaced), and `pages.contacts_hook.record_page_contacts` runs in
-    the same transaction.
+    page, replaced). The page is parsed once, before the transaction, for its
+    metadata and its contacts (`extract_page_contacts`);
+    `pages.contacts_hook.record_page_contacts` stores the contacts in the
+    same transaction as the content.
     """
     page = Page.objects.select_related("domain").get(pk=record.pk)
     response = fetch(page.url, purpose="page")
     content_type = response.content_type
     is_text = not content_type or content_type.startswith(_TEXT_TYPES) or "html" in content_type
     text = response.text.replace("\x00", "") if is_text else ""
-    metadata = page_metadata_extract(text, response.final_url) if ("html" in content_type or not content_type) else {}
+    # One parse for the metadata and the contacts, before the transaction (CPU only, nothing written yet).
+    found = extract_page_contacts(page=page, html=text, url=response.final_url)
+    metadata = found.metadata if ("html" in content_type or not content_type) else {}
     values = {
         "final_url": _clip(response.final_url, 2048),
         "redirects": list(response.redirects)[:10],
@@ -851,7 +855,7 @@ def page_scrape(*, record: Page, lease) -> None:
     }
     with lease.complete():
         content, _created = PageContent.objects.update_or_create(page=page, defaults=values)
-        record_page_contacts(page=page, content=content)
+        record_page_contacts(page=page, content=content, found=found)
 
 
 # --- direct submission (API POST, CSV import) ----------------------------------------------------------

@@ -3,6 +3,7 @@ import hashlib
 
 import pytest
 
+from contacts.models import Contact
 from curation import engine, registry, services
 from pages.models import PageContent
 from scrapersky.sandbox.websites import expected_contacts
@@ -104,16 +105,36 @@ def test_every_error_has_a_message(wf, websites):
 def test_the_contacts_extension_point_is_called_with_the_stored_content(wf, websites, monkeypatch):
     calls = []
 
-    def record(*, page, content):
-        calls.append((page.pk, content.pk, content.html[:15]))
+    def record(*, page, content, found):
+        calls.append((page.pk, content.pk, content.html[:15], found.metadata["title"]))
 
     monkeypatch.setattr("pages.services.record_page_contacts", record)
     page = scrape(wf, "https://acme.com/contact", "acme.com")
-    assert calls == [(page.pk, page.content.pk, "<!DOCTYPE html>")]
+    assert calls == [(page.pk, page.content.pk, "<!DOCTYPE html>", page.content.title)]
+    assert page.content.title, "the metadata stored comes from the same extraction as the contacts"
+
+
+def test_the_page_is_parsed_once_for_metadata_and_contacts(wf, websites, monkeypatch):
+    import contacts.extract as extract_module
+
+    calls = []
+    real = extract_module.parse
+
+    def counting_parse(text):
+        calls.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(extract_module, "parse", counting_parse)
+    # the metadata parser of its own (what the scrape used before) counts as a parse too
+    monkeypatch.setattr("pages.services.page_metadata_extract", lambda *a, **k: calls.append("metadata") or {})
+    page = scrape(wf, "https://acme.com/contact", "acme.com")
+    assert page.page_scrape_processing_status == "Completed"
+    assert len(calls) == 1, "one HTML parse per scraped page (metadata and contacts share the tree)"
+    assert page.content.title and Contact.objects.filter(domain=page.domain).exists()
 
 
 def test_a_failing_contacts_extension_rolls_back_the_content(wf, websites, monkeypatch):
-    def record(*, page, content):
+    def record(*, page, content, found):
         raise RuntimeError("extractor crashed")
 
     monkeypatch.setattr("pages.services.record_page_contacts", record)
