@@ -8,9 +8,10 @@ until the tiles are no bigger than `min_tile_m`. A tile still full at that size
 is kept and reported as saturated. Places are deduplicated across tiles; the
 provenance row of each place keeps every tile that returned it, with its rank.
 
-Every tile is written when it is done (one fenced transaction: the search must
-still be Processing under this worker's lease), so admin shows progress per
-tile and a later attempt resumes at the first pending tile. The search stops at
+Every tile is written when it is done (`lease.fenced()`: one transaction that
+first checks the search is still Processing under this worker's lease), so
+admin shows progress per tile and a later attempt resumes at the first pending
+tile; the closing note is written with the completion (`lease.complete()`). The search stops at
 its own request/money budget (Completed, with a note), pauses at the daily
 budgets (WorkflowPaused: no attempt spent), and hands its row back every
 `SLICE_SECONDS` so that no worker is held longer than a task may run.
@@ -23,12 +24,10 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
 
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError, WorkflowPaused
-from curation.lease import LeaseLost  # the engine logs it: "lease lost, results discarded"
 from places.google import MAX_SEARCH_RESULTS, SEARCH_FIELD_MASK, PlacesClient, SearchOutcome
 from places.models import PlaceSearch, PlaceSearchTile, TileStatus
 from places.pricing import price_micros, usd_to_micros
@@ -113,16 +112,6 @@ def first_pass_requests(box: Box | None) -> tuple[int, int]:
 # --- running an area search (the place_search hook delegates here) ----------------------------
 
 
-def _fence(record: PlaceSearch):
-    """The search row, locked, if it is still ours; LeaseLost otherwise (call inside a transaction)."""
-    rows = PlaceSearch.objects.select_for_update().filter(pk=record.pk)
-    token = getattr(record, "place_search_lease_token", None)
-    if token is not None:
-        rows = rows.filter(place_search_lease_token=token, place_search_processing_status="Processing")
-    if not rows.exists():
-        raise LeaseLost(f"place search {record.pk}: lease lost, tile results discarded")
-
-
 def _budget_left(record: PlaceSearch) -> tuple[bool, str]:
     """Whether the search's own budget allows one more request, and why not."""
     search = PlaceSearch.objects.only("requests_used", "cost_micros").get(pk=record.pk)
@@ -143,7 +132,7 @@ def _count(record: PlaceSearch, client: PlacesClient, before: tuple[int, int]) -
                                                         cost_micros=F("cost_micros") + cost)
 
 
-def _resolve_area(record: PlaceSearch, client: PlacesClient) -> Box:
+def _resolve_area(record: PlaceSearch, client: PlacesClient, lease) -> Box:
     if record.south is not None:
         return Box(record.south, record.west, record.north, record.east)
     if record.latitude is not None:
@@ -157,17 +146,15 @@ def _resolve_area(record: PlaceSearch, client: PlacesClient) -> Box:
             _count(record, client, before)
         box = Box(*area["bounds"])
         resolved = f"{area['name']}, {area['formatted_address']}".strip(", ")[:500]
-    with transaction.atomic():
-        _fence(record)
+    with lease.fenced():
         PlaceSearch.objects.filter(pk=record.pk).update(south=box.south, west=box.west, north=box.north,
                                                         east=box.east, area_resolved=resolved)
     record.south, record.west, record.north, record.east = box.as_tuple()
     return box
 
 
-def _start_tiles(record: PlaceSearch, box: Box) -> None:
-    with transaction.atomic():
-        _fence(record)
+def _start_tiles(record: PlaceSearch, box: Box, lease) -> None:
+    with lease.fenced():
         if PlaceSearchTile.objects.filter(search=record).exists():
             return
         tiles = [PlaceSearchTile(search=record, key=str(i), depth=0, **vars(tile)) for i, tile in enumerate(grid(box))]
@@ -175,12 +162,11 @@ def _start_tiles(record: PlaceSearch, box: Box) -> None:
         PlaceSearch.objects.filter(pk=record.pk).update(tiles_total=len(tiles))
 
 
-def _finish_tile(record: PlaceSearch, tile: PlaceSearchTile, outcome: SearchOutcome, *, status: str,
+def _finish_tile(record: PlaceSearch, lease, tile: PlaceSearchTile, outcome: SearchOutcome, *, status: str,
                  children: list[Box], error: str = "") -> None:
     from places.services import place_search_store
 
-    with transaction.atomic():
-        _fence(record)
+    with lease.fenced():
         new = place_search_store(search=record, raw_places=outcome.places, tile_key=tile.key)
         if children:
             PlaceSearchTile.objects.bulk_create([
@@ -197,29 +183,31 @@ def _finish_tile(record: PlaceSearch, tile: PlaceSearchTile, outcome: SearchOutc
     tile_searched.send(sender=PlaceSearch, search_id=record.pk)
 
 
-def _note_tile_error(record: PlaceSearch, tile: PlaceSearchTile, exc: WorkflowError) -> None:
-    with transaction.atomic():
-        _fence(record)
+def _note_tile_error(lease, tile: PlaceSearchTile, exc: WorkflowError) -> None:
+    with lease.fenced():
         PlaceSearchTile.objects.filter(pk=tile.pk).update(requests=F("requests") + 1, error=exc.message[:2000])
 
 
-def _coverage_note(record: PlaceSearch, reason: str) -> None:
-    with transaction.atomic():
-        _fence(record)
-        search = PlaceSearch.objects.get(pk=record.pk)
-        left = PlaceSearchTile.objects.filter(search=record, status=TileStatus.PENDING).count()
-        note = f"{reason}: {search.tiles_done} of {search.tiles_total} tiles searched, {left} not searched"
-        PlaceSearch.objects.filter(pk=record.pk).update(note=note)
+def _coverage_note(record: PlaceSearch, reason: str) -> str:
+    search = PlaceSearch.objects.get(pk=record.pk)
+    left = PlaceSearchTile.objects.filter(search=record, status=TileStatus.PENDING).count()
+    return f"{reason}: {search.tiles_done} of {search.tiles_total} tiles searched, {left} not searched"
 
 
-def area_search_run(*, record: PlaceSearch, client: PlacesClient, last_attempt: bool,
-                    slice_seconds: float | None = None) -> None:
-    """Run (or resume) an area search until every tile is done, its budget is spent or its slice is over."""
+def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_attempt: bool,
+                    slice_seconds: float | None = None) -> str:
+    """Run (or resume) an area search until every tile is done, its budget is spent or its slice is over.
+
+    Tile results are written as each tile finishes (`lease.fenced()`); returns
+    the note the search completes with ("" when every tile was searched) for
+    the caller to write with the completion (`lease.complete()`). Raises to
+    hand the row back: `SliceEnded`, a daily-budget pause, or a tile's error
+    while attempts remain.
+    """
     started = time.monotonic()
     slice_seconds = SLICE_SECONDS if slice_seconds is None else slice_seconds
-    box = _resolve_area(record, client)
-    _start_tiles(record, box)
-    PlaceSearch.objects.filter(pk=record.pk).update(note="")
+    box = _resolve_area(record, client, lease)
+    _start_tiles(record, box, lease)
     searched = 0  # every slice searches at least one tile, however short
     while True:
         tile = PlaceSearchTile.objects.filter(search=record, status=TileStatus.PENDING).order_by("id").first()
@@ -227,8 +215,7 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, last_attempt: 
             break
         allowed, why = _budget_left(record)
         if not allowed:
-            _coverage_note(record, f"stopped: {why}")
-            return
+            return _coverage_note(record, f"stopped: {why}")
         if searched and time.monotonic() - started > slice_seconds:
             search = PlaceSearch.objects.only("tiles_done", "tiles_total").get(pk=record.pk)
             raise SliceEnded(f"continuing: {search.tiles_done} of {search.tiles_total} tiles searched",
@@ -245,22 +232,22 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, last_attempt: 
             raise
         except WorkflowError as exc:
             _count(record, client, before)
-            _note_tile_error(record, tile, exc)
+            _note_tile_error(lease, tile, exc)
             if last_attempt or isinstance(exc, PermanentError):
-                _end_partial(record, tile, exc)
-                return
+                return _end_partial(record, lease, tile, exc)
             raise
         _count(record, client, before)
         if outcome.error is not None:
             # A later page failed: keep what was read; search the tile again on the next attempt.
             if isinstance(outcome.error, WorkflowPaused):
-                _finish_tile(record, tile, outcome, status=TileStatus.PENDING, children=[], error=outcome.partial_note)
+                _finish_tile(record, lease, tile, outcome, status=TileStatus.PENDING, children=[],
+                             error=outcome.partial_note)
                 raise outcome.error
             if last_attempt or isinstance(outcome.error, PermanentError):
-                _finish_tile(record, tile, outcome, status=TileStatus.FAILED, children=[], error=outcome.partial_note)
-                _end_partial(record, tile, outcome.error, page=outcome.failed_page)
-                return
-            _finish_tile(record, tile, outcome, status=TileStatus.PENDING, children=[], error=outcome.partial_note)
+                _finish_tile(record, lease, tile, outcome, status=TileStatus.FAILED, children=[],
+                             error=outcome.partial_note)
+                return _end_partial(record, lease, tile, outcome.error, page=outcome.failed_page)
+            _finish_tile(record, lease, tile, outcome, status=TileStatus.PENDING, children=[], error=outcome.partial_note)
             raise outcome.error
         children: list[Box] = []
         status = TileStatus.DONE
@@ -271,22 +258,22 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, last_attempt: 
                 children, status = split(tile_box, points), TileStatus.SPLIT
             else:
                 status = TileStatus.SATURATED
-        _finish_tile(record, tile, outcome, status=status, children=children)
+        _finish_tile(record, lease, tile, outcome, status=status, children=children)
     search = PlaceSearch.objects.get(pk=record.pk)
     if search.tiles_saturated:
-        _coverage_note(record, f"{search.tiles_saturated} tile(s) still full at {record.min_tile_m} m: places may be missing there")
+        return _coverage_note(record, f"{search.tiles_saturated} tile(s) still full at {record.min_tile_m} m: "
+                                      "places may be missing there")
+    return ""
 
 
-def _end_partial(record: PlaceSearch, tile: PlaceSearchTile, exc: WorkflowError, page: int | None = None) -> None:
+def _end_partial(record: PlaceSearch, lease, tile: PlaceSearchTile, exc: WorkflowError, page: int | None = None) -> str:
     """The last attempt failed on a tile: the search ends with what it has (or Error if it has nothing)."""
     search = PlaceSearch.objects.get(pk=record.pk)
     if not search.tiles_done:
         raise exc
     where = f"tile {tile.key}" + (f" page {page}" if page else "")
-    with transaction.atomic():
-        _fence(record)
+    with lease.fenced():
         PlaceSearchTile.objects.filter(pk=tile.pk, status=TileStatus.PENDING).update(status=TileStatus.FAILED)
-        left = PlaceSearchTile.objects.filter(search=record, status=TileStatus.PENDING).count()
-        PlaceSearch.objects.filter(pk=record.pk).update(
-            note=f"partial: {where} failed ({exc.message}); {search.tiles_done} of {search.tiles_total} tiles "
-                 f"searched, {left} not searched")
+    left = PlaceSearchTile.objects.filter(search=record, status=TileStatus.PENDING).count()
+    return (f"partial: {where} failed ({exc.message}); {search.tiles_done} of {search.tiles_total} tiles "
+            f"searched, {left} not searched")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit, urlunsplit
-
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -334,11 +333,6 @@ def place_search_store(*, search: PlaceSearch, raw_places: list[dict], tile_key:
     return new_here
 
 
-def _last_attempt(record) -> bool:
-    workflow = registry.get("place_search")
-    return (getattr(record, workflow.f("attempts"), 0) or 0) >= workflow.max_attempts
-
-
 def place_search_run(*, record: PlaceSearch, lease) -> None:
     """WF1 hook: Text Search (every page, up to max_results), then upsert Places with provenance.
 
@@ -353,9 +347,10 @@ def place_search_run(*, record: PlaceSearch, lease) -> None:
     with places_client() as client:
         try:
             if record.cover_area:
-                area_search_run(record=record, client=client, last_attempt=_last_attempt(record))
-                with lease.complete():  # each tile's results were written as it finished, fenced (coverage._fence)
-                    pass
+                last = lease.attempt >= lease.workflow.max_attempts
+                note = area_search_run(record=record, client=client, lease=lease, last_attempt=last)
+                with lease.complete():  # the tiles' results were written as each finished (lease.fenced())
+                    PlaceSearch.objects.filter(pk=record.pk).update(note=note)
                 return
             body = client.search_body(
                 query=record.query, location_text=record.location_text, latitude=record.latitude,

@@ -172,3 +172,29 @@ def test_a_5xx_storm_on_an_area_search_spends_one_request_per_attempt_then_ends_
     assert search.note.startswith(f"partial: tile {failed.key} failed (Google Places: INTERNAL (Internal error "
                                   f"encountered.)); {done} of {search.tiles_total} tiles searched")
     assert failed.requests == 3 and search.results_found > 60
+
+
+def test_a_stale_worker_cannot_write_tiles_of_a_search_another_worker_took(dense_google, monkeypatch):
+    from datetime import timedelta
+
+    from curation import services
+    from curation.lease import LeaseLost
+    from places.services import place_search_run
+    from tests.factories import lease_for
+
+    monkeypatch.setattr(coverage, "SLICE_SECONDS", 0.0)  # one tile per run
+    wf = registry.get("place_search")
+    search = place_search_create(query="dentist", cover_area=True, latitude=43.9012, longitude=-120.4987,
+                                 radius_m=3000)
+    stale_record = PlaceSearch.objects.get(pk=search.pk)
+    stale = lease_for(wf, stale_record, worker="worker-1")
+    services.processing_rescue(workflow=wf, now=stale.deadline + timedelta(seconds=1))
+    fresh_record = PlaceSearch.objects.get(pk=search.pk)
+    with pytest.raises(coverage.SliceEnded):  # worker 2 searches the first tile, then hands the row back
+        place_search_run(record=fresh_record, lease=lease_for(wf, fresh_record, worker="worker-2"))
+    tiles = list(PlaceSearchTile.objects.filter(search=search).values_list("key", "status", "requests"))
+    sent = len(searches_sent(dense_google))
+    with pytest.raises(LeaseLost):  # worker 1 wakes up: its first write is refused, nothing changes
+        place_search_run(record=stale_record, lease=stale)
+    assert list(PlaceSearchTile.objects.filter(search=search).values_list("key", "status", "requests")) == tiles
+    assert len(searches_sent(dense_google)) == sent, "a stale worker sends nothing once it knows"
