@@ -65,7 +65,7 @@ _POSTAL_SHAPES = (
     (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"), "GB"),
     (re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\s+[A-Z][a-z]{2,}"), "NL"),
 )
-_POSTAL_LINE = re.compile(r"^.*(?:\d{4}|\d[A-Z]{2}\b|[A-Z]\d[A-Z]).*$", re.MULTILINE)
+_POSTAL_TOKEN = re.compile(r"\d{4}|\d[A-Z]{2}\b|[A-Z]\d[A-Z]")
 # North American numbers written the North American way: (413) 732-8702, 413.732.8702, 1-800-…
 _NANP_SHAPE = re.compile(r"(?<![\d+])(?:1[-.\s])?\(?[2-9]\d{2}\)?[-.\s]\s?[2-9]\d{2}[-.]\d{4}(?!\d)")
 _INTL = re.compile(r"\+(\d{1,3})[\s(./\-]*\d[\d\s()./\-]{4,}\d")
@@ -114,7 +114,13 @@ def region_from_address(text: str) -> str | None:
     UK "E14 9SR", Canada "ON M5V 2T6", NL "6247 BK Gronsveld"), else a country named on an
     address line (a line with a postal code, or the line after one): the most frequent wins."""
     # only lines with a postal-code-like token are searched (the shapes' alternations are slow)
-    address_text = "\n".join(_POSTAL_LINE.findall(text))
+    lines: dict[int, str] = {}
+    for m in _POSTAL_TOKEN.finditer(text):  # a character-class scan: fast; the lines around are taken once
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start not in lines:
+            end = text.find("\n", m.end())
+            lines[start] = text[start:len(text) if end == -1 else end]
+    address_text = "\n".join(lines.values())
     counts: Counter = Counter()
     for m in _POSTAL_PREFIX.finditer(address_text):
         counts[_POSTAL_REGION[m.group(1)]] += 2

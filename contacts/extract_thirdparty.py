@@ -21,6 +21,7 @@ _MARKERS = etree.XPath(
     "//a[contains(@href, 'ailto:') or contains(., 'www.')] | //*[not(self::script) and not(self::style)]"
     "[text()[contains(., '@')]] | //script[contains(., 'addy')]"
 )
+_WWW_LINKS = etree.XPath("//a[contains(., 'www.')]")
 _TEXT_NO_SCRIPT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 _DIGITS7 = re.compile(r"\d(?:[\s().\-/]{0,3}\d){6}")
 _ADDRESS_TEXT = re.compile(r"^\s*(?:https?://)?(?:www\.)[\w\-]+(?:\.[\w\-]+)+/?\s*$", re.IGNORECASE)
@@ -105,13 +106,25 @@ def _sibling_card(a) -> str | None:
     return text if _DIGITS7.search(text) and len(text) <= 400 else None
 
 
-def foreign_blocks(root, *, site_reg: str | None, own_email: bool) -> list[str]:
+def _markers(root, source: str, site_reg: str, own_email: bool):
+    """Candidate markers, looked for only where the source can have one (most pages have neither an
+    off-site address nor a link written as www.…): the XPath over every element is the costly part."""
+    offsite_email = own_email and any(
+        _email_domain_foreign(value.rpartition("@")[2].lower(), site_reg) for value in iter_text_emails(source)
+    )
+    if offsite_email or "addy" in source:
+        yield from _MARKERS(root)
+    elif ">www." in source or "> www." in source:
+        yield from _WWW_LINKS(root)
+
+
+def foreign_blocks(root, *, site_reg: str | None, own_email: bool, source: str = "") -> list[str]:
     """The texts of other organisations' contact cards on the page (see the module docstring)."""
     if site_reg is None:
         return []
     blocks: list[str] = []
     seen: set = set()
-    for a in _MARKERS(root):
+    for a in _markers(root, source, site_reg, own_email):
         if _foreign_domain(a, site_reg, own_email) is None:
             continue
         href = a.get("href") or ""
