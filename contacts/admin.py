@@ -12,7 +12,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -150,8 +151,16 @@ class ContactAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     fields = CONTACT_FACTS
     actions = ["export_csv", "export_xlsx", "export_choose_columns"]
 
+    # The unique (domain, kind, value) index orders the list: by domain name would sort every contact
+    # before showing 100 (over a minute on 2 million rows); this groups a domain's contacts just the same.
+    ordering = ("domain", "kind", "normalized")
+
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_pages=Count("sources__page", distinct=True))
+        # A correlated count, worked out for the 100 rows shown only (an aggregate over the join would
+        # group every contact of the table first).
+        pages = (ContactSource.objects.filter(contact=OuterRef("pk")).order_by().values("contact")
+                 .annotate(n=Count("page", distinct=True)).values("n"))
+        return super().get_queryset(request).annotate(n_pages=Coalesce(Subquery(pages), 0))
 
     def get_readonly_fields(self, request, obj=None):
         return [*CONTACT_FACTS, *super().get_readonly_fields(request, obj)]

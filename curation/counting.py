@@ -78,3 +78,40 @@ def table_is_large(model, limit: int | None = None) -> bool:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
         row = cursor.fetchone()
     return bool(row) and row[0] > limit
+
+
+class PageAnnotationsMixin:
+    """For a ModelAdmin whose list shows per-row counts (pages of a domain, …): the counts are worked out for
+    the rows on the page only, not annotated on the whole table's query, where PostgreSQL may evaluate them
+    for every row before sorting and the paginator's count would evaluate them all again.
+
+    Define `list_annotations(request) -> dict` (name → expression). The whole queryset is annotated only
+    where it must be: when a curator sorts a list by one of its columns (`o` in the query), and outside the
+    change list (a change page is one row).
+    """
+
+    def list_annotations(self, request) -> dict:
+        raise NotImplementedError
+
+    def _on_changelist(self, request) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return bool(match and match.url_name and match.url_name.endswith("_changelist"))
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not self._on_changelist(request) or "o" in request.GET:
+            queryset = queryset.annotate(**self.list_annotations(request))
+        return queryset
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        annotations = self.list_annotations(request)
+        missing = [row for row in changelist.result_list if not hasattr(row, next(iter(annotations)))]
+        if missing:
+            values = (self.model._default_manager.filter(pk__in=[row.pk for row in missing])
+                      .annotate(**annotations).values("pk", *annotations))
+            by_pk = {v.pop("pk"): v for v in values}
+            for row in missing:
+                for name, value in by_pk.get(row.pk, {}).items():
+                    setattr(row, name, value)
+        return changelist

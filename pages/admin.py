@@ -19,6 +19,7 @@ from django.utils.html import format_html
 
 from contacts.models import Contact
 from curation import dashboard
+from curation.counting import PageAnnotationsMixin
 from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, changelist_url,
                             id_filter, truncated)
 from curation.services import CurationInputError
@@ -149,7 +150,7 @@ class DomainForm(forms.ModelForm):
 
 
 @admin.register(Domain)
-class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class DomainAdmin(PageAnnotationsMixin, WorkflowAdminMixin, admin.ModelAdmin):
     form = DomainForm
     list_display = ("domain", "kind", "source", "businesses_link", "has_sitemap", "sitemaps_link", "pages_link",
                     "contacts_link", "title", "created_at")
@@ -170,9 +171,8 @@ class DomainAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # adding: the domain name only
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**services.domain_count_annotations(),
-                                                      contact_count=services.count_of(Contact, "domain"))
+    def list_annotations(self, request):
+        return {**services.domain_count_annotations(), "contact_count": services.count_of(Contact, "domain")}
 
     def get_actions(self, request):
         return _add_select_suggested(self, request, super().get_actions(request),
