@@ -32,7 +32,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 # column key -> header label, in the order offered to users
@@ -145,19 +145,40 @@ def _csv_cell(value: Any) -> Any:
 
 def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: BinaryIO) -> int:
     """Write a header and one line per row to `out`; returns the number of rows written."""
-    columns = _check_columns(columns)
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        writer = csv.writer(text, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow([EXPORT_COLUMNS[c] for c in columns])
-        count = 0
+    count = 0
+
+    def counted():
+        nonlocal count
         for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in columns])
             count += 1
-        text.flush()
-    finally:
-        text.detach()  # leave `out` open for the caller
+            yield row
+
+    for chunk in iter_csv(counted(), columns):
+        out.write(chunk)
     return count
+
+
+def iter_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """The CSV of `rows` as UTF-8 (with BOM) byte chunks: the header at once, then `rows_per_chunk` lines a
+    chunk, so a streamed export starts at once and holds one chunk in memory, whatever its length."""
+    columns = _check_columns(columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([EXPORT_COLUMNS[c] for c in columns])
+    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+        pending += 1
+        if pending == rows_per_chunk:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _xlsx_value(value: Any) -> Any:

@@ -200,3 +200,12 @@ def test_enrichment_writes_only_provided_fields_and_is_idempotent(enrichment_sec
     assert EnrichmentEvent.objects.count() == 1
     # the same id for another contact is refused
     assert _post(_payload(ContactFactory())).status_code == 422
+
+
+def test_csv_export_is_streamed(api_client):
+    ContactFactory.create_batch(3)
+    response = api_client.get("/api/v3/contacts/export/?format=csv&columns=email")
+    assert response.status_code == 200 and response.streaming
+    assert not hasattr(response, "file_to_stream") or response.file_to_stream is None, "no file written first"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 4

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from contacts.exports import DEFAULT_COLUMNS, EXPORT_COLUMNS, parse_columns, write_csv, write_xlsx
+from contacts.exports import DEFAULT_COLUMNS, EXPORT_COLUMNS, iter_csv, parse_columns, write_csv, write_xlsx
 
 ROWS = [
     {"email": "anna@mueller.example", "full_name": "Anna Müller", "company_name": "Zahnarzt Müller",
@@ -149,3 +149,18 @@ def test_writers_refuse_unknown_columns():
         write_csv([], ["email", "shoe_size"], io.BytesIO())
     with pytest.raises(ValueError, match="no export columns"):
         write_xlsx([], [], io.BytesIO())
+
+
+def test_iter_csv_streams_in_chunks_that_join_to_the_written_file():
+    rows = [{"email": f"a{i}@example.com", "phone": "+4930123456"} for i in range(7)]
+    chunks = list(iter_csv(rows, ["email", "phone"], rows_per_chunk=3))
+    assert len(chunks) == 1 + 3, "the header at once, then 3 + 3 + 1 rows"
+    assert chunks[0] == b"\xef\xbb\xbfEmail,Phone (E.164)\r\n"
+    out = io.BytesIO()
+    assert write_csv(rows, ["email", "phone"], out) == 7
+    assert b"".join(chunks) == out.getvalue()
+
+
+def test_iter_csv_refuses_unknown_columns_before_the_first_byte():
+    with pytest.raises(ValueError):
+        next(iter_csv([], ["email", "shoe_size"]))
