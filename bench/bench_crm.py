@@ -4,6 +4,7 @@ threads). Baseline in the same run: the per-contact path (one HTTP call per cont
 and its id read-back, HubSpot batch upsert with one input, one webhook document per contact), same threads.
 Target: >= 200 contacts/s per destination.
 """
+import atexit
 import os
 import socket
 import subprocess
@@ -39,6 +40,7 @@ def free_port() -> int:
 port = free_port()
 sandbox = subprocess.Popen([sys.executable, "-m", "scrapersky.sandbox.crm", str(port)], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+atexit.register(sandbox.kill)  # whatever fails below, the sandbox process does not outlive the benchmark
 base = f"http://127.0.0.1:{port}"
 for _ in range(100):
     try:
