@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from contacts import exports, services
 from contacts.models import Contact, ContactSource, EnrichmentEvent, SocialLink, Suppression
 from contacts.suppression import normalize_suppression_entry
-from curation import dashboard
+from curation import admin_links, dashboard
 from curation.admin import WorkflowAdminMixin, changelist_url, id_filter
 from pages.models import PAGE_CATEGORIES, Domain, Page
 from curation.admin import admin_link
@@ -311,3 +311,14 @@ dashboard.register_stage(dashboard.FunnelStage(
     "validated", "validated", 80, Contact.objects.filter(contact_validation_processing_status="Completed").count,
     lambda: changelist_url(Contact, contact_validation="Completed")))
 dashboard.register_stage(dashboard.FunnelStage("synced", "synced to a CRM", 90, _synced_count))
+
+
+# --- links from the earlier apps' rows to their contacts (curation.admin_links) ----------------------
+
+admin_links.register(admin_links.RelatedLink("contacts", "places.LocalBusiness", "contacts.Contact", via="business",
+                                             label="contact(s)"))
+admin_links.register(admin_links.RelatedLink("contacts", "pages.Domain", "contacts.Contact", via="domain",
+                                             label="contact(s)"))
+admin_links.register(admin_links.RelatedLink("contacts", "pages.Page", "contacts.Contact", via="sources__page",
+                                             param="page", count_model="contacts.ContactSource", count_field="page",
+                                             label="contact(s)"))

@@ -63,7 +63,6 @@ from contacts.extract_phones import (
     region_from_host,
 )
 from contacts.extract_region import infer_region, region_from_language
-from contacts.extract_social import canonical_social
 from contacts.extract_thirdparty import foreign_blocks
 from contacts.extract_structured import (
     Structured,
@@ -73,6 +72,7 @@ from contacts.extract_structured import (
     team_members,
     vcards,
 )
+from pages.social import canonical_social
 
 __all__ = [
     "EMAIL_METHODS",

@@ -15,7 +15,7 @@ from lxml import etree
 from contacts.extract_data import is_free_provider_domain, registrable_domain
 from contacts.extract_emails import iter_joomla_cloak, iter_text_emails
 from contacts.extract_html import text_of
-from contacts.extract_social import canonical_social
+from pages.social import canonical_social
 
 _MARKERS = etree.XPath(
     "//a[contains(@href, 'ailto:') or contains(., 'www.')] | //*[not(self::script) and not(self::style)]"

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from contacts import exports
-from contacts.crm import ContactPayload, split_name
+from contacts.crm import ContactPayload, brevo_client, hubspot_client, split_name, webhook_client
 from contacts.crm.common import idempotency_key
 from contacts.extract import extract_page
 from contacts.models import (
@@ -41,6 +41,8 @@ from contacts.models import (
 from contacts.suppression import is_suppressed, normalize_suppression_entry
 from contacts.validation import DELIVERABLE, UNDELIVERABLE, validate_email_address, validate_phone_number
 from curation.exceptions import ErrorClass, PermanentError
+from pages.models import PageContent
+from places.models import LocalBusiness
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,6 @@ class RecordResult:
 
 
 def _domain_businesses(domain) -> list:
-    from places.models import LocalBusiness
-
     return list(LocalBusiness.objects.filter(domain=domain).order_by("created_at", "pk")[:20])
 
 
@@ -267,8 +267,6 @@ def _upsert_socials(domain, business, page, socials, now) -> int:
 
 def contacts_reextract(*, domain_ids: Iterable | None = None) -> RecordResult:
     """Extract contacts again from every stored PageContent (of `domain_ids`, or all): no fetching."""
-    from pages.models import PageContent
-
     contents = PageContent.objects.select_related("page__domain").order_by("page__domain__domain", "page__url")
     if domain_ids is not None:
         contents = contents.filter(page__domain_id__in=list(domain_ids))
@@ -399,8 +397,6 @@ def contact_payloads(contacts: list[Contact]) -> dict:
     `contacts` come with `domain` and `business` loaded. A fax number is sent as what it is (`fax_e164`),
     never as a phone.
     """
-    from places.models import LocalBusiness
-
     if not contacts:
         return {}
     domain_ids = {c.domain_id for c in contacts}
@@ -538,8 +534,6 @@ def contact_brevo_sync(*, records: list[Contact], leases) -> dict:
 
     A contact Brevo cannot take (no email: a phone or fax number) is skipped with the reason on the row.
     """
-    from contacts.crm import brevo_client
-
     with brevo_client() as client:
         plan = _sync_plan(records, "Brevo", client.unsupported)
         payloads = list(plan.payloads.values())
@@ -553,8 +547,6 @@ def contact_hubspot_sync(*, records: list[Contact], leases) -> dict:
 
     A contact HubSpot cannot take (no email: a phone or fax number) is skipped with the reason on the row.
     """
-    from contacts.crm import hubspot_client
-
     with hubspot_client() as client:
         plan = _sync_plan(records, "HubSpot", client.unsupported)
         payloads = list(plan.payloads.values())
@@ -567,8 +559,6 @@ def contact_webhook_sync(*, records: list[Contact], leases) -> dict:
 
     Every contact kind goes (a fax as `fax_e164`); WEBHOOK_SYNC_BATCH_SIZE=1 sends one document per contact.
     """
-    from contacts.crm import webhook_client
-
     plan = _sync_plan(records, "the webhook", None)
     items = [(webhook_idempotency_key(p), p) for p in plan.payloads.values()]
     size = max(1, int(getattr(settings, "WEBHOOK_SYNC_BATCH_SIZE", 100) or 1))
@@ -695,8 +685,6 @@ def contact_enrichment_apply(*, contact_id, enrichment_id: str, status: str, enr
 
 def export_queryset(queryset: QuerySet) -> QuerySet:
     """The queryset with what the export rows read, loaded in bulk."""
-    from places.models import LocalBusiness
-
     return queryset.select_related("domain", "business__source_place__first_search").prefetch_related(
         Prefetch("sources", queryset=ContactSource.objects.select_related("page").order_by("first_seen", "pk")),
         Prefetch("domain__businesses",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -17,9 +18,9 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from curation import registry, services
+from curation import admin_links, registry, services
 from curation.choices import CurationStatus, ProcessingStatus
-from curation.counting import FastCountPaginator, table_is_large
+from curation.counting import FastCountPaginator, PageAnnotationsMixin, table_is_large
 from curation.exceptions import ErrorClass
 from curation.history import row_history
 from curation.models import CurationEvent, ProcessingAttempt
@@ -116,7 +117,8 @@ def id_filter(title: str, parameter_name: str, lookup: str, model=None):
             if not value:
                 return ()
             pk = _uuid_or_none(value)
-            obj = model.objects.filter(pk=pk).first() if model is not None and pk else None
+            related = apps.get_model(model) if isinstance(model, str) else model  # "app.Model": no import
+            obj = related.objects.filter(pk=pk).first() if related is not None and pk else None
             label = str(obj) if obj is not None else str(value)
             return [(value, label if len(label) <= 60 else label[:59] + "…")]
 
@@ -279,7 +281,16 @@ class WorkflowAdminMixin:
         to see stays on screen at 1366 px with the sidebar and the filters open."""
         base = list(super().get_list_display(request))
         columns = [_status_column(wf) for wf in self.get_workflows()]
-        return [*base[:1], *columns, *base[1:]]
+        related = [admin_links.column(link) for link in admin_links.links_for(self.model)]
+        return [*base[:1], *columns, *base[1:], *related]
+
+    def get_queryset(self, request):
+        # the counts of the related rows later apps link here (curation.admin_links); an admin counting for
+        # the page's rows only (PageAnnotationsMixin) adds them in its list_annotations instead
+        queryset = super().get_queryset(request)
+        if isinstance(self, PageAnnotationsMixin):
+            return queryset
+        return queryset.annotate(**admin_links.annotations(self.model))
 
     def get_list_filter(self, request):
         base = list(super().get_list_filter(request))
@@ -356,6 +367,8 @@ class WorkflowAdminMixin:
     # --- change page -----------------------------------------------------
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            base += [admin_links.column(link) for link in admin_links.links_for(self.model)]
         for wf in self.get_workflows():
             base += [wf.status_field, wf.error_field] + [wf.f(s) for s in (
                 "error_class", "attempts", "queued_at", "available_at", "lease_until", "lease_token", "locked_by", "processed_at",

@@ -17,14 +17,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from contacts.models import Contact
-from curation import dashboard
+from curation import admin_links, dashboard
 from curation.counting import PageAnnotationsMixin
 from curation.admin import (WorkflowAdminMixin, YesNoFilter, admin_link, changelist_query_link, changelist_url,
                             id_filter, truncated)
 from curation.services import CurationInputError
 from pages import services
 from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, SitemapFile
+from places.domains import SITE_BUILDER, domain_key, normalize_website
 from scrapersky.links import external_link as _external_link
 
 
@@ -128,8 +128,6 @@ class DomainForm(forms.ModelForm):
         fields = ("domain",)
 
     def clean_domain(self):
-        from places.domains import SITE_BUILDER, domain_key, normalize_website
-
         value = self.cleaned_data["domain"]
         if not self.instance._state.adding:
             return value
@@ -153,17 +151,17 @@ class DomainForm(forms.ModelForm):
 class DomainAdmin(PageAnnotationsMixin, WorkflowAdminMixin, admin.ModelAdmin):
     form = DomainForm
     list_display = ("domain", "kind", "source", "businesses_link", "has_sitemap", "sitemaps_link", "pages_link",
-                    "contacts_link", "title", "created_at")
+                    "title", "created_at")
     list_filter = ("has_sitemap", "kind", "source", HasBusinessesFilter)
     search_fields = ("domain", "title", "homepage_url")
     list_per_page = 100
     inlines = [SitemapFileInline]
-    fields = (*DOMAIN_FACTS, "businesses_link", "sitemaps_link", "pages_link", "contacts_link")
+    fields = (*DOMAIN_FACTS, "businesses_link", "sitemaps_link", "pages_link")
 
     def get_readonly_fields(self, request, obj=None):
         base = list(super().get_readonly_fields(request, obj))
         facts = [f for f in DOMAIN_FACTS if f != "domain"] if obj is None else list(DOMAIN_FACTS)
-        links = ["businesses_link", "sitemaps_link", "pages_link", "contacts_link"]
+        links = ["businesses_link", "sitemaps_link", "pages_link"]
         if obj is None:  # adding by hand: only the domain name (normalised through the same service as the API)
             return [*links, *facts, *base]
         return [*facts, *links, *base]
@@ -172,7 +170,7 @@ class DomainAdmin(PageAnnotationsMixin, WorkflowAdminMixin, admin.ModelAdmin):
         return self.inlines if obj is not None else []  # adding: the domain name only
 
     def list_annotations(self, request):
-        return {**services.domain_count_annotations(), "contact_count": services.count_of(Contact, "domain")}
+        return {**services.domain_count_annotations(), **admin_links.annotations(Domain)}
 
     def get_actions(self, request):
         return _add_select_suggested(self, request, super().get_actions(request),
@@ -209,16 +207,6 @@ class DomainAdmin(PageAnnotationsMixin, WorkflowAdminMixin, admin.ModelAdmin):
         return format_html(
             '{} ({})', changelist_query_link(Page, f"domain__id__exact={obj.pk}", f"{total} page(s)"),
             changelist_query_link(Page, f"domain__id__exact={obj.pk}&suggested__exact=1", f"{suggested} suggested"))
-
-
-    @admin.display(description="contacts", ordering="contact_count")
-    def contacts_link(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        count = getattr(obj, "contact_count", None)
-        if count is None:
-            count = obj.contacts.count()
-        return changelist_query_link(Contact, f"domain={obj.pk}", f"{count} contact(s)")
 
 
 # --- SitemapFile ------------------------------------------------------------------------------
@@ -284,16 +272,15 @@ class SitemapFileAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 # --- Page ------------------------------------------------------------------------------------------
 
 PAGE_FACTS = ("domain_link", "url_link", "sitemap_file_link", "source", "lastmod", "changefreq", "priority",
-              "alternates", "category", "confidence", "scrape_priority", "path_depth", "suggested", "content_link",
-              "contacts_link")
+              "alternates", "category", "confidence", "scrape_priority", "path_depth", "suggested", "content_link")
 
 
 @admin.register(Page)
 class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ("url_display", "domain_link", "category", "confidence", "suggested", "path_depth",
-                    "sitemap_file_link", "content_link", "contacts_link")
+                    "sitemap_file_link", "content_link")
     list_filter = ("category", "suggested", HasContentFilter, "source", "scrape_priority",
-                   id_filter("has contact", "contact", "contact_sources__contact", model=Contact))
+                   id_filter("has contact", "contact", "contact_sources__contact", model="contacts.Contact"))
     search_fields = ("url", "domain__domain")
     list_select_related = ("domain", "sitemap_file", "content")
     list_per_page = 100
@@ -306,10 +293,7 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return False  # pages come from sitemap imports (or the no-sitemap fallback crawl)
 
     def get_queryset(self, request):
-        from contacts.models import ContactSource
-
-        return (super().get_queryset(request).defer("content__html")
-                .annotate(contact_count=services.count_of(ContactSource, "page")))
+        return super().get_queryset(request).defer("content__html")
 
     def get_actions(self, request):
         return _add_select_suggested(self, request, super().get_actions(request),
@@ -339,18 +323,6 @@ class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         if content is None:
             return "—"
         return admin_link(content, content.title[:60] or f"HTTP {content.status_code}")
-
-
-    @admin.display(description="contacts", ordering="contact_count")
-    def contacts_link(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        count = getattr(obj, "contact_count", None)
-        if count is None:
-            count = obj.contact_sources.count()
-        if not count:
-            return "—"
-        return changelist_query_link(Contact, f"page={obj.pk}", f"{count} contact(s)")
 
 
 # --- PageContent --------------------------------------------------------------------------------------

@@ -23,22 +23,17 @@ Contract for the implementation (the Contacts work replaces the body below):
   the page is retried.
 
 Implemented by `contacts.services.page_contacts_record` (deduplicated contacts
-with provenance, still-on-page tracking, social links); `manage.py
-reextract_contacts` runs it again over stored content without fetching.
+with provenance, still-on-page tracking, social links), which the contacts app
+provides from its `AppConfig.ready()`: contacts builds on pages, so pages never
+imports it (without the contacts app a scrape stores the page only).
+`manage.py reextract_contacts` runs it again over stored content without fetching.
 """
 from __future__ import annotations
 
+from curation.extension import ExtensionPoint
 
-def extract_page_contacts(*, page, html: str, url: str):
-    """One parse of a fetched page: its contacts and its metadata (``.metadata``). CPU only, no writes: the
-    scrape calls it before its transaction and hands the result to `record_page_contacts`."""
-    from contacts.services import page_contacts_extract  # late import: contacts imports pages' models
-
-    return page_contacts_extract(page=page, html=html, url=url)
-
-
-def record_page_contacts(*, page, content, found=None) -> None:
-    """Store the contacts of one scraped page (see the module docstring); `found` = `extract_page_contacts`."""
-    from contacts.services import page_contacts_record  # late import: contacts imports pages' models
-
-    page_contacts_record(page=page, content=content, found=found)
+# One parse of a fetched page: its contacts and its metadata (`.metadata`). CPU only, no writes: the scrape
+# calls it before its transaction and hands the result to `record_page_contacts`. None without the contacts app.
+extract_page_contacts = ExtensionPoint("pages.extract_page_contacts")
+# Store the contacts of one scraped page (see the module docstring); `found` = `extract_page_contacts`'s result.
+record_page_contacts = ExtensionPoint("pages.record_page_contacts")

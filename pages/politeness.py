@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection
 
 from curation.exceptions import ErrorClass, RetryableError
+from pages.models import HostPoliteness
 
 _POLL_SECONDS = 0.01  # first wait when every slot of a host is taken (then doubling, at most _POLL_MAX)
 _POLL_MAX = 0.1
@@ -266,8 +267,6 @@ class DatabaseBackend:
     @staticmethod
     def _next_start(host: str, delay: float) -> float:
         """This request's start (wall clock): max(now, the host's next start); the host's next start moves on."""
-        from pages.models import HostPoliteness
-
         table = connection.ops.quote_name(HostPoliteness._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -279,8 +278,6 @@ class DatabaseBackend:
             return cursor.fetchone()[0] - delay
 
     def robots_get(self, origin: str) -> RobotsEntry | None:
-        from pages.models import HostPoliteness
-
         entry = self._memo.get(origin)
         if entry is not None:
             return entry
@@ -293,8 +290,6 @@ class DatabaseBackend:
         return entry
 
     def robots_put(self, origin: str, entry: RobotsEntry) -> None:
-        from pages.models import HostPoliteness
-
         self._memo.put(origin, entry)
         HostPoliteness.objects.bulk_create(
             [HostPoliteness(host=_robots_key(origin), robots_expires_at=entry.expires_at, robots_text=entry.text,

@@ -73,6 +73,9 @@ from pages.sitemaps import (
     site_key,
     site_path_base,
 )
+from pages.social import canonical_social
+from places.domains import SITE_BUILDER, domain_key, normalize_website
+from places.models import LocalBusiness
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +150,6 @@ def page_metadata_extract(html: str, url: str) -> dict:
 
     Pure (lxml, no network). Missing items are empty ("" / 0 / []); `canonical_url` is absolute and http(s) only.
     """
-    from contacts.extract_social import canonical_social  # public helper of the contacts app (pure)
-
     empty = {"title": "", "meta_description": "", "h1": "", "canonical_url": "", "language": "", "word_count": 0,
              "social_links": []}
     if not html or not html.strip():
@@ -206,6 +207,15 @@ def page_metadata_extract(html: str, url: str) -> dict:
 
 # --- shared helpers --------------------------------------------------------------------------------
 
+def domain_for_website(*, key: str, site_builder: bool, homepage_url: str):
+    """The Domain row of a business website's registrable domain (`key`), created once and shared by every
+    business on it: what places' domain extraction (WF3) hands over (places.services.domain_found)."""
+    kind = DomainKind.SITE_BUILDER if site_builder else DomainKind.OWN_SITE
+    Domain.objects.bulk_create([Domain(domain=key, kind=kind, source=DomainSource.DOMAIN_EXTRACTION,
+                                       homepage_url=homepage_url)], ignore_conflicts=True)
+    return Domain.objects.values_list("pk", flat=True).get(domain=key)
+
+
 def count_of(model, field: str, **filters):
     """A correlated COUNT subquery (no join fan-out between a domain's businesses, files and pages)."""
     from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -218,8 +228,6 @@ def count_of(model, field: str, **filters):
 
 def domain_count_annotations() -> dict:
     """business_count, sitemap_file_count, page_count, suggested_count for a Domain queryset (lists, admin)."""
-    from places.models import LocalBusiness
-
     return {
         "business_count": count_of(LocalBusiness, "domain"),
         "sitemap_file_count": count_of(SitemapFile, "domain"),
@@ -837,8 +845,11 @@ def page_scrape(*, record: Page, lease) -> None:
     is_text = not content_type or content_type.startswith(_TEXT_TYPES) or "html" in content_type
     text = response.text.replace("\x00", "") if is_text else ""
     # One parse for the metadata and the contacts, before the transaction (CPU only, nothing written yet).
-    found = extract_page_contacts(page=page, html=text, url=response.final_url)
-    metadata = found.metadata if ("html" in content_type or not content_type) else {}
+    found = extract_page_contacts(page=page, html=text, url=response.final_url)  # None without the contacts app
+    if "html" in content_type or not content_type:
+        metadata = found.metadata if found is not None else page_metadata_extract(text, response.final_url)
+    else:
+        metadata = {}
     values = {
         "final_url": _clip(response.final_url, 2048),
         "redirects": list(response.redirects)[:10],
@@ -894,8 +905,6 @@ def domain_submit(*, domains: list[str], source: str = DomainSource.DIRECT, user
     `existing` and left untouched (`refuse_existing`: any invalid input raises
     CurationInputError and any known domain AlreadyKnown; nothing is created then). New rows have curation New (not queued).
     """
-    from places.domains import SITE_BUILDER, domain_key, normalize_website
-
     if domains is None or isinstance(domains, (str, bytes)):
         raise CurationInputError("domains must be a list of domain names or website URLs")
     if len(domains) > MAX_SUBMIT_LINES:

@@ -41,9 +41,12 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import tldextract
+from django.conf import settings
 from lxml import etree, html as lxml_html
 
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError
+from pages.categorize import categorize_url
+from pages.fetch import fetch, robots_for
 
 __all__ = [
     "SitemapUrl",
@@ -829,8 +832,6 @@ def homepage_links(html: str, base_url: str, limit: int) -> list[str]:
     or the homepage itself; likely contact-bearing pages (contact, impressum,
     about, team, locations) first, then document order; at most `limit`.
     """
-    from pages.categorize import categorize_url  # local import: categorize has no dependency on this module
-
     parsed = _parse_html(html, base_url)
     if parsed is None or limit <= 0:
         return []
@@ -908,8 +909,6 @@ class SitemapWalker:
 
     @classmethod
     def from_settings(cls) -> "SitemapWalker":
-        from django.conf import settings
-
         return cls(
             max_depth=settings.SITEMAP_MAX_DEPTH,
             max_urls_per_domain=settings.SITEMAP_MAX_URLS_PER_DOMAIN,
@@ -945,8 +944,6 @@ class SitemapWalker:
 
         A redirect onto an already visited sitemap is reported as a cycle (PermanentError parse).
         """
-        from pages.fetch import fetch
-
         response = fetch(url, purpose="sitemap")
         for hop in response.redirects:
             key = _loose(hop)
@@ -987,8 +984,6 @@ def discover_sitemaps(base_url: str, *, walker: SitemapWalker | None = None, pro
     temporarily unavailable and PermanentError when the site itself is
     refused (SSRF) or does not exist.
     """
-    from pages.fetch import fetch, robots_for
-
     walker = walker or SitemapWalker.from_settings()
     parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"

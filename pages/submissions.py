@@ -18,6 +18,7 @@ from curation.services import CurationInputError, curation_status_set
 from pages.models import DiscoveredHow, Domain, Page, PageSource, SitemapFile
 from pages.services import AlreadyKnown, DomainSource, DomainSubmitResult, _page_row, domain_submit
 from pages.sitemaps import normalize_page_url
+from places.domains import domain_key, normalize_website
 
 MAX_URL_LENGTH = 2000
 
@@ -52,8 +53,6 @@ def _sitemap_url(text: str) -> str:
 
 def _domains_for(urls: dict[str, str], source: str, user) -> dict[str, str | None]:
     """input → domain id for each URL's site (None: not a crawlable site), creating the domains that are new."""
-    from places.domains import domain_key, normalize_website
-
     domain_submit(domains=list(dict.fromkeys(urls.values())), source=source, user=user)
     keys = {}
     for raw, url in urls.items():

@@ -431,14 +431,15 @@ BUSINESS_FACTS = ("place_id", "place_link", "name", "formatted_address", "street
                   "rating", "reviews_count", "price_level", "price_text", "opening_hours", "latitude", "longitude",
                   "utc_offset_minutes", "time_zone", "business_status", "moved_place_id", "google_maps_uri",
                   "last_scanned_at",
-                  "website_normalized", "website_kind", "website_note", "social_links", "domain_link", "contacts_link",
+                  "website_normalized", "website_kind", "website_note", "social_links", "domain_link",
                   "raw")
 
 
 @admin.register(LocalBusiness)
 class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    # later apps add their links (contacts…) through curation.admin_links
     list_display = ("name", "city", "primary_category", "rating_display", "phone_e164", "website_display",
-                    "website_kind", "place_link", "domain_link", "contacts_link")
+                    "website_kind", "place_link", "domain_link")
     list_filter = (HasWebsiteFilter, BusinessHasPhoneFilter, "business_status", RatingBandFilter, "primary_category",
                    "website_kind", HasDomainFilter, BusinessChainFilter, "country_code")
     search_fields = ("name", "formatted_address", "place_id", "website", "phone_e164", "city", "domain__domain")
@@ -478,12 +479,6 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
                           messages.WARNING if result["over_budget"] else messages.SUCCESS)
         return None
 
-    def get_queryset(self, request):
-        from contacts.models import Contact
-        from pages.services import count_of
-
-        return super().get_queryset(request).annotate(contact_count=count_of(Contact, "business"))
-
     @admin.display(description="rating", ordering="rating")
     def rating_display(self, obj):
         if obj.rating is None:
@@ -501,17 +496,6 @@ class LocalBusinessAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     @admin.display(description="place")
     def place_link(self, obj):
         return admin_link(obj.source_place, "place") if obj.source_place_id else "—"
-
-    @admin.display(description="contacts", ordering="contact_count")
-    def contacts_link(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        from contacts.models import Contact
-
-        count = getattr(obj, "contact_count", None)
-        if count is None:
-            count = obj.contacts.count()
-        return changelist_query_link(Contact, f"business={obj.pk}", f"{count} contact(s)")
 
 
 @admin.register(GooglePlacesUsage)

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from curation.exceptions import ErrorClass, WorkflowPaused
+from places.models import GooglePlacesUsage
 from places.pricing import format_usd, price_micros, usd_to_micros
 
 # Paused rows are looked at again after this long (or at midnight UTC if sooner),
@@ -49,8 +50,6 @@ def budget_micros() -> int:
 
 
 def used_today() -> int:
-    from places.models import GooglePlacesUsage
-
     return GooglePlacesUsage.objects.filter(day=today()).values_list("requests", flat=True).first() or 0
 
 
@@ -70,8 +69,6 @@ def spend(kind: str, field_mask: str = "") -> int:
 
     Returns the price counted, in micro-dollars.
     """
-    from places.models import GooglePlacesUsage
-
     daily_limit, money = limit(), budget_micros()
     price = price_micros(kind, field_mask) if field_mask else 0
     day = today()
@@ -98,8 +95,6 @@ def spend(kind: str, field_mask: str = "") -> int:
 
 def spend_today() -> dict:
     """Today's Places usage against both budgets (the operator page and dashboards show it)."""
-    from places.models import GooglePlacesUsage
-
     row = GooglePlacesUsage.objects.filter(day=today()).values("requests", "search_requests", "details_requests",
                                                                "cost_micros").first() or {}
     money, daily_limit = budget_micros(), limit()

@@ -163,11 +163,9 @@ def _start_tiles(record: PlaceSearch, box: Box, lease) -> None:
 
 
 def _finish_tile(record: PlaceSearch, lease, tile: PlaceSearchTile, outcome: SearchOutcome, *, status: str,
-                 children: list[Box], error: str = "") -> None:
-    from places.services import place_search_store
-
+                 children: list[Box], store, error: str = "") -> None:
     with lease.fenced():
-        new = place_search_store(search=record, raw_places=outcome.places, tile_key=tile.key)
+        new = store(search=record, raw_places=outcome.places, tile_key=tile.key)
         if children:
             PlaceSearchTile.objects.bulk_create([
                 PlaceSearchTile(search=record, key=f"{tile.key}.{i}", depth=tile.depth + 1, **vars(child))
@@ -194,7 +192,7 @@ def _coverage_note(record: PlaceSearch, reason: str) -> str:
     return f"{reason}: {search.tiles_done} of {search.tiles_total} tiles searched, {left} not searched"
 
 
-def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_attempt: bool,
+def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_attempt: bool, store,
                     slice_seconds: float | None = None) -> str:
     """Run (or resume) an area search until every tile is done, its budget is spent or its slice is over.
 
@@ -202,7 +200,8 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_at
     the note the search completes with ("" when every tile was searched) for
     the caller to write with the completion (`lease.complete()`). Raises to
     hand the row back: `SliceEnded`, a daily-budget pause, or a tile's error
-    while attempts remain.
+    while attempts remain. `store(search=, raw_places=, tile_key=)` upserts a tile's places
+    (places.services.place_search_store, passed in: the services run this module, which does not import them).
     """
     started = time.monotonic()
     slice_seconds = SLICE_SECONDS if slice_seconds is None else slice_seconds
@@ -240,14 +239,14 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_at
         if outcome.error is not None:
             # A later page failed: keep what was read; search the tile again on the next attempt.
             if isinstance(outcome.error, WorkflowPaused):
-                _finish_tile(record, lease, tile, outcome, status=TileStatus.PENDING, children=[],
+                _finish_tile(record, lease, tile, outcome, store=store, status=TileStatus.PENDING, children=[],
                              error=outcome.partial_note)
                 raise outcome.error
             if last_attempt or isinstance(outcome.error, PermanentError):
-                _finish_tile(record, lease, tile, outcome, status=TileStatus.FAILED, children=[],
+                _finish_tile(record, lease, tile, outcome, store=store, status=TileStatus.FAILED, children=[],
                              error=outcome.partial_note)
                 return _end_partial(record, lease, tile, outcome.error, page=outcome.failed_page)
-            _finish_tile(record, lease, tile, outcome, status=TileStatus.PENDING, children=[], error=outcome.partial_note)
+            _finish_tile(record, lease, tile, outcome, store=store, status=TileStatus.PENDING, children=[], error=outcome.partial_note)
             raise outcome.error
         children: list[Box] = []
         status = TileStatus.DONE
@@ -258,7 +257,7 @@ def area_search_run(*, record: PlaceSearch, client: PlacesClient, lease, last_at
                 children, status = split(tile_box, points), TileStatus.SPLIT
             else:
                 status = TileStatus.SATURATED
-        _finish_tile(record, lease, tile, outcome, status=status, children=children)
+        _finish_tile(record, lease, tile, outcome, store=store, status=status, children=children)
     search = PlaceSearch.objects.get(pk=record.pk)
     if search.tiles_saturated:
         return _coverage_note(record, f"{search.tiles_saturated} tile(s) still full at {record.min_tile_m} m: "

@@ -42,7 +42,7 @@ import httpx
 import phonenumbers
 
 from curation.exceptions import ErrorClass, PermanentError, RetryableError, WorkflowError
-from places.pricing import price_micros
+from places.pricing import format_usd, price_micros, sku_name, sku_tier
 
 logger = logging.getLogger(__name__)
 
@@ -701,4 +701,21 @@ def parse_place_details(place: dict, default_region: str | None = None) -> dict:
         "moved_place_id": moved,
         "business_status": place.get("businessStatus") or "",
         "google_maps_uri": place.get("googleMapsUri") or "",
+    }
+
+
+def estimate_cost(*, search_requests: int = 0, details_requests: int = 0) -> dict:
+    """Cost of that many requests with our field masks, for the "before you run" pages (prices: places.pricing)."""
+    search_each = price_micros("search", SEARCH_FIELD_MASK)
+    details_each = price_micros("details", DETAILS_FIELD_MASK)
+    total = search_requests * search_each + details_requests * details_each
+    return {
+        "search_requests": search_requests,
+        "details_requests": details_requests,
+        "search_sku": sku_name("search", sku_tier("search", SEARCH_FIELD_MASK)),
+        "details_sku": sku_name("details", sku_tier("details", DETAILS_FIELD_MASK)),
+        "search_each_micros": search_each,
+        "details_each_micros": details_each,
+        "total_micros": total,
+        "total": format_usd(total),
     }

@@ -97,25 +97,6 @@ def format_usd(micros: int | None) -> str:
     return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.4f}".rstrip("0")
 
 
-def estimate(*, search_requests: int = 0, details_requests: int = 0) -> dict:
-    """Cost of that many requests with our field masks (places.google), for the "before you run" pages."""
-    from places.google import DETAILS_FIELD_MASK, GEOCODE_FIELD_MASK, SEARCH_FIELD_MASK  # noqa: F401
-
-    search_each = price_micros("search", SEARCH_FIELD_MASK)
-    details_each = price_micros("details", DETAILS_FIELD_MASK)
-    total = search_requests * search_each + details_requests * details_each
-    return {
-        "search_requests": search_requests,
-        "details_requests": details_requests,
-        "search_sku": sku_name("search", sku_tier("search", SEARCH_FIELD_MASK)),
-        "details_sku": sku_name("details", sku_tier("details", DETAILS_FIELD_MASK)),
-        "search_each_micros": search_each,
-        "details_each_micros": details_each,
-        "total_micros": total,
-        "total": format_usd(total),
-    }
-
-
 def pages_for(results: int) -> int:
     """Text Search requests needed to read `results` places (20 per page, at least one request)."""
     return max(1, math.ceil(results / 20))

@@ -22,11 +22,14 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from curation import registry
+from curation.extension import ExtensionPoint
 from curation.lookups import pk_in
-from curation.services import CurationInputError, processing_enqueue
+from curation.services import CurationInputError, curation_status_set, processing_enqueue
 from places import budget, pricing
+from places.coverage import Box, area_search_run, circle_box, first_pass_requests
 from places.domains import SITE_BUILDER, SOCIAL_PROFILE, domain_key, normalize_website
-from places.google import MAX_BIAS_RADIUS_M, MAX_SEARCH_RESULTS, PlacesClient, get_client, parse_place_details, parse_place_summary
+from places.google import (MAX_BIAS_RADIUS_M, MAX_SEARCH_RESULTS, PlacesClient, estimate_cost, get_client,
+                           parse_place_details, parse_place_summary)
 from places.models import LocalBusiness, Place, PlaceSearch, PlaceSearchResult, WebsiteKind
 
 logger = logging.getLogger(__name__)
@@ -208,11 +211,9 @@ def place_search_estimate(**params) -> dict:
     tiling is known, the splits depend on how dense the area is, so the
     estimate gives the first pass and the ceiling (the search's budget).
     """
-    from places.coverage import Box, circle_box, first_pass_requests
-
     if not params.get("cover_area"):
         pages = pricing.pages_for(params.get("max_results") or MAX_SEARCH_RESULTS)
-        cost = pricing.estimate(search_requests=pages)
+        cost = estimate_cost(search_requests=pages)
         return {**cost, "kind": "search", "min_requests": 1, "max_requests": pages,
                 "summary": f"at most {pages} Text Search request(s) ≈ {cost['total']} ({cost['search_sku']})"}
     box = None
@@ -222,13 +223,13 @@ def place_search_estimate(**params) -> dict:
         box = circle_box(params["latitude"], params["longitude"], float(params.get("radius_m") or 1000))
     tiles, first = first_pass_requests(box)
     lookup = 0 if box is not None else 1
-    first_cost = pricing.estimate(search_requests=first + lookup)
+    first_cost = estimate_cost(search_requests=first + lookup)
     ceiling = params.get("max_requests")
     if params.get("max_cost_usd") is not None:
         each = first_cost["search_each_micros"] or 1
         by_money = int(pricing.usd_to_micros(params["max_cost_usd"]) // each)
         ceiling = min(ceiling, by_money) if ceiling else by_money
-    ceiling_cost = pricing.estimate(search_requests=ceiling) if ceiling else None
+    ceiling_cost = estimate_cost(search_requests=ceiling) if ceiling else None
     where = "the area (+1 request to look it up)" if lookup else f"{tiles} tile(s)"
     summary = (f"first pass over {where}: ≈ {first_cost['total']} for {first + lookup} request(s) "
                f"({first_cost['search_sku']}); dense tiles split further")
@@ -342,13 +343,12 @@ def place_search_run(*, record: PlaceSearch, lease) -> None:
     failed first page is raised (the engine retries the row). Requests and
     their list price are added to the search's counters either way.
     """
-    from places.coverage import area_search_run
-
     with places_client() as client:
         try:
             if record.cover_area:
                 last = lease.attempt >= lease.workflow.max_attempts
-                note = area_search_run(record=record, client=client, lease=lease, last_attempt=last)
+                note = area_search_run(record=record, client=client, lease=lease, last_attempt=last,
+                                       store=place_search_store)
                 with lease.complete():  # the tiles' results were written as each finished (lease.fenced())
                     PlaceSearch.objects.filter(pk=record.pk).update(note=note)
                 return
@@ -444,7 +444,7 @@ def deep_scan_estimate(*, ids, reprocess: bool = True) -> dict:
     """
     skipped = ["Queued", "Processing"] + ([] if reprocess else ["Completed"])
     count = Place.objects.filter(pk_in(list(ids))).exclude(deep_scan_processing_status__in=skipped).count()
-    cost = pricing.estimate(details_requests=count)
+    cost = estimate_cost(details_requests=count)
     return {**cost, "places": count,
             "summary": f"this will cost ≈ {cost['total']} for {count} place(s) ({cost['details_sku']}, "
                        f"{pricing.format_usd(cost['details_each_micros'])} each)"}
@@ -452,8 +452,6 @@ def deep_scan_estimate(*, ids, reprocess: bool = True) -> dict:
 
 def place_moved_follow(*, ids, actor=None, source: str = "admin"):
     """Queue a deep scan of the places these places moved to ("re-scanned on request")."""
-    from curation.services import curation_status_set
-
     targets = list(Place.objects.filter(pk_in(list(ids)), moved_to__isnull=False)
                    .exclude(moved_to__deep_scan_curation_status="Rejected").values_list("moved_to", flat=True))
     if not targets:
@@ -474,8 +472,6 @@ def business_rescan(*, ids=None, older_than_days: int | None = None, actor=None,
     remaining request and money budgets allow (the oldest first); the result
     says how many were left for another day.
     """
-    from curation.services import curation_status_set
-
     businesses = LocalBusiness.objects.filter(source_place__isnull=False)
     if ids is not None:
         businesses = businesses.filter(pk_in(list(ids)))
@@ -495,7 +491,7 @@ def business_rescan(*, ids=None, older_than_days: int | None = None, actor=None,
     if spend["request_limit"] is not None:
         room = min(room, max(0, spend["request_limit"] - spend["requests"]))
     if spend["remaining_micros"] is not None:
-        each = pricing.estimate(details_requests=1)["details_each_micros"] or 1
+        each = estimate_cost(details_requests=1)["details_each_micros"] or 1
         room = min(room, spend["remaining_micros"] // each)
     queued_ids, left = place_ids[:room], len(place_ids) - room
     queued = 0
@@ -516,6 +512,11 @@ def business_rescan_stale(*, days: int | None = None) -> dict:
 
 # --- WF3: domain extraction ----------------------------------------------------------------
 
+# A website's registrable domain becomes the pages app's Domain row (one domain, many businesses). Pages
+# builds on places, so it provides this from its AppConfig.ready(): `(key, site_builder, homepage_url) -> pk`.
+domain_found = ExtensionPoint("places.domain_found")
+
+
 def _homepage(url: str, kind: str) -> str:
     if kind == SITE_BUILDER:
         return url
@@ -531,10 +532,8 @@ def business_domain_extract(*, record: LocalBusiness, lease) -> None:
     social links; directories and link shorteners are recorded, not crawled.
     No website (or not a website URL) → Completed with the reason recorded.
     """
-    from pages.models import Domain, DomainKind, DomainSource
-
     website = (record.website or "").strip()
-    values: dict = {"domain": None, "website_normalized": ""}
+    values: dict = {"domain_id": None, "website_normalized": ""}
     key = None
     info = None
     if not website:
@@ -554,13 +553,8 @@ def business_domain_extract(*, record: LocalBusiness, lease) -> None:
                 values["website_note"] = f"{info.reason}; the host identifies no single business, so no domain"
     with lease.complete():
         if key:
-            kind = DomainKind.OWN_SITE if info.kind != SITE_BUILDER else DomainKind.SITE_BUILDER
-            Domain.objects.bulk_create(
-                [Domain(domain=key, kind=kind, source=DomainSource.DOMAIN_EXTRACTION,
-                        homepage_url=_clip(_homepage(info.url, info.kind), 2000))],
-                ignore_conflicts=True,
-            )
-            values["domain"] = Domain.objects.get(domain=key)
+            values["domain_id"] = domain_found(key=key, site_builder=info.kind == SITE_BUILDER,
+                                               homepage_url=_clip(_homepage(info.url, info.kind), 2000))
         LocalBusiness.objects.filter(pk=record.pk).update(**values, updated_at=timezone.now())
 
 
@@ -573,8 +567,6 @@ def place_staging_status_set(*, place_ids, status: str, actor=None, source: str 
     `curation.services.curation_status_set` (the one status service); unknown
     place ids raise `CurationInputError` listing them and change nothing.
     """
-    from curation.services import curation_status_set
-
     if isinstance(place_ids, (str, bytes)) or place_ids is None:
         raise CurationInputError("place_ids must be a list of Google place ids")
     wanted = list(dict.fromkeys(str(pid).strip() for pid in place_ids))

@@ -11,16 +11,12 @@ syncs run offline end to end.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 
+from .brevo import BrevoClient
 from .common import ContactPayload, SyncResult, split_name
-
-if TYPE_CHECKING:
-    from .brevo import BrevoClient
-    from .hubspot import HubSpotClient
-    from .webhook import WebhookClient
+from .hubspot import HubSpotClient
+from .webhook import WebhookClient
 
 __all__ = [
     "ContactPayload", "SyncResult", "split_name",
@@ -73,21 +69,15 @@ def _common() -> dict:
 
 
 def brevo_client(**overrides) -> BrevoClient:
-    from .brevo import BrevoClient
-
     options = {"base_url": _setting("BREVO_BASE_URL"), "api_key": _setting("BREVO_API_KEY"), **_common()}
     return BrevoClient(**{**options, **overrides})
 
 
 def hubspot_client(**overrides) -> HubSpotClient:
-    from .hubspot import HubSpotClient
-
     options = {"base_url": _setting("HUBSPOT_BASE_URL"), "access_token": _setting("HUBSPOT_ACCESS_TOKEN"), **_common()}
     return HubSpotClient(**{**options, **overrides})
 
 
 def webhook_client(**overrides) -> WebhookClient:
-    from .webhook import WebhookClient
-
     options = {"url": _setting("WEBHOOK_SYNC_URL"), "secret": _setting("WEBHOOK_SYNC_SECRET"), **_common()}
     return WebhookClient(**{**options, **overrides})

@@ -13,7 +13,7 @@ from contacts.extract import (
     decode_cfemail,
     extract_contacts,
 )
-from contacts.extract_social import canonical_social
+from pages.social import canonical_social
 
 
 def run(body: str, *, url: str = "https://www.firma.de/kontakt", region: str | None = None,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from places.google import DETAILS_FIELD_MASK, GEOCODE_FIELD_MASK, SEARCH_FIELD_MASK
+from places.google import DETAILS_FIELD_MASK, GEOCODE_FIELD_MASK, SEARCH_FIELD_MASK, estimate_cost
 from places.pricing import (
-    ATMOSPHERE, ENTERPRISE, ESSENTIALS, ESSENTIALS_IDS, PRO, estimate, format_usd, price_micros, sku_tier,
+    ATMOSPHERE, ENTERPRISE, ESSENTIALS, ESSENTIALS_IDS, PRO, format_usd, price_micros, sku_tier,
 )
 
 
@@ -41,7 +41,7 @@ def test_our_masks_and_their_tiers():
 
 
 def test_estimates_and_formatting():
-    cost = estimate(search_requests=3, details_requests=10)
+    cost = estimate_cost(search_requests=3, details_requests=10)
     assert cost["total_micros"] == 3 * 35_000 + 10 * 20_000 and cost["total"] == "$0.305"
     assert (cost["search_sku"], cost["details_sku"]) == ("Text Search Enterprise", "Place Details Enterprise")
     assert format_usd(0) == "$0.00" and format_usd(7_000_000) == "$7.00" and format_usd(1_234_567_000) == "$1,234.57"

@@ -1,4 +1,4 @@
-"""Social profile links → canonical profile URLs (pure helpers for contacts.extract)."""
+"""Social profile links → canonical profile URLs (pure helpers: page metadata here, contacts.extract later)."""
 from __future__ import annotations
 
 import re
