@@ -12,3 +12,9 @@ class CurationConfig(AppConfig):
 
         # Every app's workflows.py registers its declarations.
         autodiscover_modules("workflows")
+
+        # Queueing rows wakes a worker (curation.tasks runs the engine, which builds on the services:
+        # the services get the wake-up handed in rather than importing the tasks back).
+        from curation import services, tasks
+
+        services.waker_set(tasks.wake)

@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import psycopg
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils import timezone
 from curation.backoff import backoff_delay
 from curation.choices import CURATION_ALIASES, ProcessingStatus
 from curation.exceptions import ErrorClass
+from curation.filters import filterset_for_workflow
 from curation.history import Attempt, attempts_record, duration_ms
 from curation.lookups import pk_in
 from curation.models import AttemptOutcome, CurationEvent, ProcessingAttempt
@@ -181,12 +182,22 @@ def _audit(workflow: Workflow, changes: list[tuple], *, at: datetime, actor, sou
         )
 
 
-def _wake_on_commit(workflow: Workflow) -> None:
-    if not settings.CURATION_WAKE_ON_QUEUE:
-        return
-    from curation.tasks import wake  # late import: tasks imports the engine
+# What wakes a worker once queued rows are committed: `curation.tasks.wake`, given by CurationConfig.ready().
+# Injected because the tasks run the engine, which builds on this module (a one-way house, issue #16).
+_waker: Callable[[str], None] | None = None
 
-    transaction.on_commit(lambda: wake(workflow.name))
+
+def waker_set(waker: Callable[[str], None] | None) -> None:
+    """Set the function called with a workflow's name after rows of it were queued (None: nobody)."""
+    global _waker
+    _waker = waker
+
+
+def _wake_on_commit(workflow: Workflow) -> None:
+    waker = _waker
+    if not settings.CURATION_WAKE_ON_QUEUE or waker is None:
+        return
+    transaction.on_commit(lambda: waker(workflow.name))
 
 
 def _queue_values(workflow: Workflow, now: datetime) -> dict:
@@ -298,8 +309,6 @@ def curation_status_set_filtered(
     source: str = "api",
 ) -> StatusSetResult:
     """The same as `curation_status_set`, for every row matching `filters` (the list API's filters)."""
-    from curation.filters import filterset_for_workflow
-
     status = _clean_status(workflow, status)
     if not isinstance(filters, dict) or not filters:
         raise CurationInputError("filters must be a non-empty object, e.g. {\"deep_scan_processing_status\": \"Error\"}")
