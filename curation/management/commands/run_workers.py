@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from curation.supervisor import Supervisor
+from curation.tasks import wake
 
 
 class Command(BaseCommand):
@@ -20,8 +21,6 @@ class Command(BaseCommand):
                             help="Seconds a stopping cluster gets before it is killed (default 2.5).")
 
     def handle(self, *args, **options):
-        from curation.tasks import wake
-
         supervisor = Supervisor(
             command=[sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
             stall_seconds=options["stall_seconds"],
