@@ -294,7 +294,8 @@ class LocalBusiness(workflow_fields("domain_extraction"), BaseModel):
         verbose_name = "local business"
         verbose_name_plural = "local businesses"
         ordering = ["name"]
-        indexes = workflow_indexes("domain_extraction")
+        # The admin list's order (name, then id): without it a page of businesses sorts the whole table.
+        indexes = [*workflow_indexes("domain_extraction"), models.Index(fields=["name"], name="business_name_idx")]
         constraints = [
             *workflow_constraints("domain_extraction"),
             models.CheckConstraint(condition=~Q(place_id=""), name="business_place_id_not_empty"),
