@@ -275,11 +275,24 @@ PAGE_FACTS = ("domain_link", "url_link", "sitemap_file_link", "source", "lastmod
               "alternates", "category", "confidence", "scrape_priority", "path_depth", "suggested", "content_link")
 
 
+class ScrapePriorityFilter(admin.SimpleListFilter):
+    """The three priorities by name: a field filter would list them with a DISTINCT over every page."""
+
+    title = "scrape priority"
+    parameter_name = "scrape_priority__exact"
+
+    def lookups(self, request, model_admin):
+        return [("1", "1 · contact / impressum"), ("2", "2 · other suggested"), ("3", "3 · the rest")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(scrape_priority=self.value()) if self.value() else queryset
+
+
 @admin.register(Page)
 class PageAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ("url_display", "domain_link", "category", "confidence", "suggested", "path_depth",
                     "sitemap_file_link", "content_link")
-    list_filter = ("category", "suggested", HasContentFilter, "source", "scrape_priority",
+    list_filter = ("category", "suggested", HasContentFilter, "source", ScrapePriorityFilter,
                    id_filter("has contact", "contact", "contact_sources__contact", model="contacts.Contact"))
     search_fields = ("url", "domain__domain")
     list_select_related = ("domain", "sitemap_file", "content")

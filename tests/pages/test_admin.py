@@ -167,3 +167,13 @@ def test_domain_and_page_rows_link_to_their_contacts_and_back(admin_client):
     assert back.status_code == 200 and list(back.context["cl"].queryset) == [page]
     assert other_page not in back.context["cl"].queryset
     assert admin_client.get(f"{changelist('page')}?contact=not-a-uuid").context["cl"].result_count == 0
+
+
+def test_the_scrape_priority_filter_names_the_priorities_without_reading_the_table(admin_client):
+    domain = DomainFactory(domain="prio.com")
+    PageFactory(domain=domain, url="https://prio.com/kontakt", scrape_priority=1)
+    PageFactory(domain=domain, url="https://prio.com/blog", scrape_priority=3)
+    response = admin_client.get(reverse("admin:pages_page_changelist") + "?scrape_priority__exact=1")
+    assert response.status_code == 200
+    assert [p.url for p in response.context["cl"].result_list] == ["https://prio.com/kontakt"]
+    assert "1 · contact / impressum" in response.content.decode()
