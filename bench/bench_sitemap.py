@@ -72,6 +72,7 @@ SitemapFile.objects.create(domain=domain, url=url, **{
 # Floor: fetch + gunzip + parse of the same file, in a fresh process, no database writes.
 floor_code = (
     "import sys, time, resource, httpx; sys.path.insert(0, %r);"
+    "import django; django.setup();"  # pages.sitemaps reaches the models (shared politeness state) on import
     "from pages.sitemaps import parse_sitemap;"
     "t = time.perf_counter(); data = httpx.get(%r, headers={'Host': %r}).content;"
     "r = parse_sitemap(data, url=%r, max_urls=100000, max_decompressed_bytes=200 << 20);"
