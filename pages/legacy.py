@@ -145,13 +145,17 @@ class SitemapsDirectSubmitApi(APIView):
                                                       refuse_existing=True, user=request.user)
         except AlreadyKnown as exc:
             return _conflict(exc)
-        if result.errors:  # nothing was valid enough to create, or part of it: report, as the original's 422
-            if not result.created:
-                raise LegacyInputError("; ".join(f"{e['input']}: {e['error']}" for e in result.errors[:10]))
-        return Response({"submitted_count": len(result.created), "sitemap_file_ids": [c["id"] for c in result.created],
-                         "domain_ids": sorted({c["domain_id"] for c in result.created}),
-                         "auto_imported": bool(data["auto_import"] and result.queued_count),
-                         "errors": result.errors}, status=status.HTTP_201_CREATED)
+        return _submitted(result, ids_key="sitemap_file_ids", flag_key="auto_imported", asked=data["auto_import"])
+
+
+def _submitted(result, *, ids_key: str, flag_key: str, asked: bool) -> Response:
+    """The original's 201 answer to a direct submission; nothing valid at all is a 400 (the original's 422)."""
+    if result.errors and not result.created:
+        raise LegacyInputError("; ".join(f"{e['input']}: {e['error']}" for e in result.errors[:10]))
+    return Response({"submitted_count": len(result.created), ids_key: [c["id"] for c in result.created],
+                     "domain_ids": sorted({c["domain_id"] for c in result.created}),
+                     flag_key: bool(asked and result.queued_count), "errors": result.errors},
+                    status=status.HTTP_201_CREATED)
 
 
 class SitemapsImportCsvApi(CsvImportView):
@@ -183,12 +187,7 @@ class PagesDirectSubmitApi(APIView):
                                               user=request.user)
         except AlreadyKnown as exc:
             return _conflict(exc)
-        if result.errors and not result.created:
-            raise LegacyInputError("; ".join(f"{e['input']}: {e['error']}" for e in result.errors[:10]))
-        return Response({"submitted_count": len(result.created), "page_ids": [c["id"] for c in result.created],
-                         "domain_ids": sorted({c["domain_id"] for c in result.created}),
-                         "auto_queued": bool(data["auto_queue"] and result.queued_count),
-                         "errors": result.errors}, status=status.HTTP_201_CREATED)
+        return _submitted(result, ids_key="page_ids", flag_key="auto_queued", asked=data["auto_queue"])
 
 
 class PagesImportCsvApi(CsvImportView):
