@@ -55,6 +55,12 @@ class Processes:
             print(f"--- {log_path.name} ---\n" + log_path.read_text()[-3000:])
 
 
+# The upper bound of "it ended promptly, it did not hang" in tests: far above what a run on a loaded 2-core
+# machine takes, far below what the hang it guards against would take. Tests assert behaviour, not speed
+# (speed targets live in bench/); never use a tighter bound than this for an operation that must finish.
+HANG_GUARD_S = 30.0
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
     """Poll `predicate` until it is true; fail with `what` after `timeout` seconds (never a blind sleep)."""
     deadline = time.monotonic() + timeout

@@ -29,7 +29,7 @@ class CrmSandboxHandle:
 
     def state(self) -> dict:
         """The sandbox's stored data, read over HTTP like the demo does."""
-        response = httpx.get(f"{self.base_url}/_sandbox/state", timeout=5)
+        response = httpx.get(f"{self.base_url}/_sandbox/state", timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -48,7 +48,7 @@ def _crm_server():
 @pytest.fixture
 def crm_sandbox(_crm_server) -> CrmSandboxHandle:
     switch, base_url = _crm_server
-    switch.app = crm.make_app(slow_seconds=1.0)
+    switch.app = crm.make_app(slow_seconds=30.0)  # far above the timeouts that must fire (tests use 3 s)
     return CrmSandboxHandle(switch.app, base_url)
 
 

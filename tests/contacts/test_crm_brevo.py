@@ -11,7 +11,7 @@ from scrapersky.sandbox.crm import BREVO_KEY
 
 
 def _client(sandbox, key=BREVO_KEY, **kwargs) -> BrevoClient:
-    options = {"timeout": 5.0, "max_retries": 2, **kwargs}
+    options = {"timeout": 30.0, "max_retries": 2, **kwargs}
     return BrevoClient(base_url=sandbox.brevo_url, api_key=key, **options)
 
 
@@ -95,7 +95,7 @@ def test_500_after_storing_is_retried_without_a_duplicate(crm_sandbox, recording
 
 
 def test_timeout_after_storing_is_retried_without_a_duplicate(crm_sandbox, recording_sleep):
-    with _client(crm_sandbox, key="sandbox-brevo-key-slow-once", timeout=0.3, sleep=recording_sleep) as client:
+    with _client(crm_sandbox, key="sandbox-brevo-key-slow-once", timeout=3, sleep=recording_sleep) as client:
         result = client.upsert_contact(_contact())
     assert result.remote_id == "1"
     assert len(crm_sandbox.state()["brevo"]["contacts"]) == 1

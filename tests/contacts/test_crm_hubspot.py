@@ -12,7 +12,7 @@ UPSERT = "/hubspot" + UPSERT_PATH
 
 
 def _client(sandbox, token=HUBSPOT_TOKEN, **kwargs) -> HubSpotClient:
-    options = {"timeout": 5.0, "max_retries": 2, **kwargs}
+    options = {"timeout": 30.0, "max_retries": 2, **kwargs}
     return HubSpotClient(base_url=sandbox.hubspot_url, access_token=token, **options)
 
 
@@ -78,7 +78,7 @@ def test_500_after_storing_is_retried_without_a_duplicate(crm_sandbox, recording
 
 
 def test_timeout_after_storing_is_retried_without_a_duplicate(crm_sandbox, recording_sleep):
-    with _client(crm_sandbox, token="sandbox-hubspot-token-slow-once", timeout=0.3, sleep=recording_sleep) as client:
+    with _client(crm_sandbox, token="sandbox-hubspot-token-slow-once", timeout=3, sleep=recording_sleep) as client:
         result = client.upsert_contact(_contact())
     assert result.remote_id == "101"
     assert len(crm_sandbox.state()["hubspot"]["contacts"]) == 1

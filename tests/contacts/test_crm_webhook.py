@@ -23,7 +23,7 @@ FIXED = dt.datetime(2025, 1, 31, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def _client(sandbox, name="sync", secret=WEBHOOK_SECRET, **kwargs) -> WebhookClient:
-    options = {"timeout": 5.0, "max_retries": 2, "clock": lambda: FIXED, **kwargs}
+    options = {"timeout": 30.0, "max_retries": 2, "clock": lambda: FIXED, **kwargs}
     return WebhookClient(url=sandbox.webhook_url(name), secret=secret, **options)
 
 
@@ -93,7 +93,7 @@ def test_rate_limited_receiver_surfaces_retry_after(crm_sandbox):
 
 
 def test_unknown_endpoint_is_a_config_error(crm_sandbox):
-    client = WebhookClient(url=f"{crm_sandbox.base_url}/nothing-here", secret="s", timeout=5, max_retries=0)
+    client = WebhookClient(url=f"{crm_sandbox.base_url}/nothing-here", secret="s", timeout=30, max_retries=0)
     with pytest.raises(PermanentError) as info:
         client.send("contact.synced", SPARSE, idempotency_key="k-4")
     assert info.value.error_class == ErrorClass.CONFIG

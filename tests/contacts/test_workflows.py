@@ -104,7 +104,7 @@ def crm(settings, crm_sandbox):
     settings.HUBSPOT_ACCESS_TOKEN = HUBSPOT_TOKEN
     settings.WEBHOOK_SYNC_URL = crm_sandbox.webhook_url("sync")
     settings.WEBHOOK_SYNC_SECRET = WEBHOOK_SECRET
-    settings.CRM_TIMEOUT = 5.0
+    settings.CRM_TIMEOUT = 30.0
     settings.CRM_MAX_RETRIES = 0
     return crm_sandbox
 

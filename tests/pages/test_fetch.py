@@ -1,5 +1,6 @@
 """The safe fetcher, over real HTTP against the website sandbox."""
 import json
+import socket
 import threading
 import time
 from urllib.parse import quote, urlsplit
@@ -10,6 +11,12 @@ from curation.exceptions import ErrorClass, PermanentError, RetryableError, Work
 from pages.fetch import check_address, fetch, robots_for, sitemaps_from_robots
 from scrapersky.sandbox.server import serve_in_thread
 from scrapersky.sandbox.websites import expected_contacts, make_app
+from tests.support import HANG_GUARD_S
+
+# Timing rule (issue #10, "the suite passes under load"): these tests run on a loaded 2-core machine. They assert
+# which error fired (its class and message) and, where time is the point, lower bounds (a delay was at least
+# waited) or HANG_GUARD_S (it did not hang); never a tight upper bound. A timeout that must fire is set far
+# below the server's own delay, a timeout that must not fire far above it.
 
 
 def _raises(url, exc_type=WorkflowError, **kwargs):
@@ -30,7 +37,7 @@ def test_fetches_a_page_with_honest_headers(sandbox):
     assert "Acme Bakery" in result.text
     assert expected_contacts("acme-bakery.de")["main_email"] in result.text
     assert result.redirects == []
-    assert 0 < result.elapsed_s < 5
+    assert result.elapsed_s > 0
 
     echo = json.loads(fetch("https://acme-bakery.de/__echo").content)
     assert echo["headers"]["host"] == "acme-bakery.de"  # the logical host, though we connected to 127.0.0.1
@@ -58,10 +65,8 @@ def test_follows_redirects_and_records_the_chain(sandbox):
 
 
 def test_redirect_loop_is_reported_with_the_chain(sandbox):
-    started = time.monotonic()
     error = _raises("https://redirectloop-acme.test/sitemap.xml", PermanentError, purpose="sitemap")
-    assert time.monotonic() - started < 3
-    assert "Redirect loop" in error.message
+    assert "Redirect loop" in error.message  # detected on the second visit, not "Too many redirects"
     assert "https://redirectloop-acme.test/sitemap.xml -> https://redirectloop-acme.test/sitemap-a.xml -> " \
            "https://redirectloop-acme.test/sitemap.xml" in error.message
 
@@ -84,14 +89,18 @@ def test_twenty_megabyte_page_is_too_large_and_reading_stops(sandbox):
     elapsed = time.monotonic() - started
     assert error.error_class == ErrorClass.TOO_LARGE
     assert "https://toolarge-acme.test/" in error.message and str(5 * 1024 * 1024) in error.message
-    assert elapsed < 3
+    assert "(stopped reading)" in error.message  # at the cap, not after the whole 20 MB
+    assert elapsed < HANG_GUARD_S
 
 
-def test_fifty_megabyte_text_sitemap_is_too_large_with_the_default_cap(sandbox):
-    started = time.monotonic()
-    error = _raises("https://bigtext-acme.test/sitemap.txt", PermanentError, purpose="sitemap")
+def test_fifty_megabyte_text_sitemap_is_too_large_with_the_default_cap(configure):
+    # ~50 MB over loopback: a total deadline that cannot fire first under load (then it would be TIMEOUT)
+    with configure(FETCH_TOTAL_TIMEOUT=120, FETCH_READ_TIMEOUT=60):
+        started = time.monotonic()
+        error = _raises("https://bigtext-acme.test/sitemap.txt", PermanentError, purpose="sitemap")
     assert error.error_class == ErrorClass.TOO_LARGE
-    assert time.monotonic() - started < 10
+    assert "(stopped reading)" in error.message
+    assert time.monotonic() - started < 120
 
 
 def test_explicit_max_bytes(sandbox):
@@ -105,27 +114,33 @@ def test_content_encoding_bomb_stops_at_the_cap(sandbox):
     started = time.monotonic()
     error = _raises("https://acme.test/__encbomb", PermanentError, max_bytes=2 * 1024 * 1024)
     assert error.error_class == ErrorClass.TOO_LARGE
-    assert time.monotonic() - started < 3
+    assert "more than 2097152 bytes (stopped reading)" in error.message
+    assert time.monotonic() - started < HANG_GUARD_S
 
 
 def test_slow_host_times_out(configure):
-    with configure(FETCH_READ_TIMEOUT=0.5, FETCH_TOTAL_TIMEOUT=3):
+    # The server answers after 120 s; the 0.5 s read timeout (not the far longer total one) must cut it off.
+    with configure(FETCH_READ_TIMEOUT=0.5, FETCH_TOTAL_TIMEOUT=120):
         started = time.monotonic()
-        error = _raises("https://slow-acme.test/", RetryableError, respect_robots=False)
+        error = _raises("https://slow-acme.test/__slow?sleep=120", RetryableError, respect_robots=False)
         elapsed = time.monotonic() - started
     assert error.error_class == ErrorClass.TIMEOUT
-    assert "slow-acme.test" in error.message
-    assert elapsed < 2
+    assert "Timed out (ReadTimeout) fetching https://slow-acme.test/__slow?sleep=120" == error.message
+    assert 0.5 <= elapsed < HANG_GUARD_S
 
 
 def test_total_deadline_is_enforced_while_streaming(configure):
-    # 40 chunks every 0.1 s: each read is fast, the whole body takes 4 s.
-    with configure(FETCH_READ_TIMEOUT=1, FETCH_TOTAL_TIMEOUT=1.0):
+    # 1,200 chunks every 0.1 s: each read is fast, the whole body takes 120 s; the 1 s total deadline ends it.
+    url = "https://acme.test/__trickle?chunks=1200&interval=0.1"
+    with configure(FETCH_READ_TIMEOUT=60, FETCH_TOTAL_TIMEOUT=1.0):
         started = time.monotonic()
-        error = _raises("https://acme.test/__trickle?chunks=40&interval=0.1", RetryableError)
+        error = _raises(url, RetryableError)
         elapsed = time.monotonic() - started
     assert error.error_class == ErrorClass.TIMEOUT
-    assert elapsed < 2.2
+    # which read the deadline cuts short depends on the machine's load; that it is the deadline (not the 60 s
+    # read timeout) shows in the elapsed time, far below both the read timeout and the 120 s body
+    assert error.message.startswith("Timed out") and url in error.message, error.message
+    assert 1.0 <= elapsed < HANG_GUARD_S
 
 
 # ----------------------------------------------------------------------------- SSRF
@@ -150,9 +165,16 @@ def test_total_deadline_is_enforced_while_streaming(configure):
         ("http://localhost/", None),
     ],
 )
-def test_private_addresses_are_refused(configure, url, address):
+def test_private_addresses_are_refused(configure, monkeypatch, url, address):
+    connects = []
+    real_create_connection = socket.create_connection
+
+    def recording_create_connection(target, *args, **kwargs):
+        connects.append(target)
+        return real_create_connection(target, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", recording_create_connection)
     with configure(FETCH_HOST_MAP={}, FETCH_ALLOW_PRIVATE=[]):
-        started = time.monotonic()
         error = _raises(url, PermanentError, respect_robots=False)
     assert error.error_class == ErrorClass.SSRF_REFUSED
     assert "Refusing to fetch" in error.message
@@ -160,7 +182,7 @@ def test_private_addresses_are_refused(configure, url, address):
         assert address in error.message
     else:
         assert "localhost" in error.message and ("127.0.0.1" in error.message or "::1" in error.message)
-    assert time.monotonic() - started < 1  # refused before any connection attempt
+    assert connects == []  # refused before any connection attempt
 
 
 def test_loopback_is_allowed_only_through_the_allow_list(websites_server, configure):
@@ -347,12 +369,16 @@ def test_per_host_delay_spaces_requests(configure):
         for _ in range(4):
             fetch("https://delay-acme.test/__echo", respect_robots=False)
         elapsed = time.monotonic() - started
-        # a different host is not delayed by the first one
+    assert elapsed >= 0.6  # a lower bound: four starts, each >= 0.2 s after the previous (load only adds)
+
+    # A different host is not delayed by the first one: with a per-host delay far longer than any fetch on a
+    # loaded machine, the other host's request still ends long before the first host's next start.
+    with configure(FETCH_PER_HOST_DELAY=120):
+        fetch("https://delay-acme.test/__echo", respect_robots=False)
         other = time.monotonic()
         fetch("https://delay-other.test/__echo", respect_robots=False)
         other_elapsed = time.monotonic() - other
-    assert elapsed >= 0.6
-    assert other_elapsed < 0.2
+    assert other_elapsed < HANG_GUARD_S
 
 
 # ----------------------------------------------------------------------------- TLS
@@ -392,11 +418,12 @@ def test_tls_is_verified_and_sni_carries_the_host_name(tls_server, configure):
 
 
 def test_robots_crawl_delay_is_honoured(sandbox):
-    fetch("https://crawldelay-acme.test/")  # robots.txt and the first page
     started = time.monotonic()
-    fetch("https://crawldelay-acme.test/about")
-    fetch("https://crawldelay-acme.test/team")
-    assert time.monotonic() - started >= 0.5  # two more requests, each at least 0.3 s after the previous start
+    for path in ("/", "/about", "/team"):  # robots.txt (Crawl-delay: 0.3) is read before the first page
+        fetch(f"https://crawldelay-acme.test{path}")
+    # A lower bound only (safe under load): the three page requests start at least 0.3 s after each other, and
+    # the first one no earlier than `started`.
+    assert time.monotonic() - started >= 0.6
 
 
 def test_robots_ttl(configure, websites_server):

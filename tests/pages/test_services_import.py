@@ -7,6 +7,7 @@ from curation import engine, registry, services
 from pages.models import Page, SitemapFile
 from scrapersky.sandbox.websites import HUGE_URLS, expected_contacts
 from tests.pages.factories import DomainFactory, PageFactory, SitemapFileFactory
+from tests.support import HANG_GUARD_S
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +112,8 @@ def test_pages_of_the_fallback_crawl_are_adopted_by_a_sitemap(wf, websites):
 
 
 def test_huge_sitemap_is_imported_in_chunks_idempotently(wf, websites, settings, capsys):
-    settings.FETCH_TOTAL_TIMEOUT = 30
+    settings.FETCH_TOTAL_TIMEOUT = 120  # limits that must not cut the file short on a loaded machine
+    settings.SITEMAP_TIME_BUDGET_S = 600
     started = time.monotonic()
     sitemap = import_file(wf, "huge-acme.com", "/sitemap.xml.gz")
     first = time.monotonic() - started
@@ -172,9 +174,11 @@ def test_index_depth_limit_is_reported(wf, websites, settings):
 
 def test_gzip_bomb_ends_in_error_with_the_sizes(wf, websites, settings):
     settings.SITEMAP_MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+    settings.FETCH_TOTAL_TIMEOUT = 120  # ~10 MB on the wire: the size cap, not the deadline, must end it
+    settings.SITEMAP_TIME_BUDGET_S = 600
     started = time.monotonic()
     sitemap = import_file(wf, "bomb-acme.com", "/sitemap.xml.gz")
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 120, "a hang guard, not a speed target"
     assert sitemap.sitemap_import_processing_status == "Error"
     assert sitemap.sitemap_import_error_class == "too_large"
     message = sitemap.sitemap_import_processing_error
@@ -220,8 +224,8 @@ def test_slow_sitemap_times_out_and_is_retried(wf, websites, settings):
     settings.FETCH_READ_TIMEOUT = 0.3
     settings.FETCH_TOTAL_TIMEOUT = 0.5
     started = time.monotonic()
-    sitemap = import_file(wf, "slow-acme.com", "/sitemap.xml")
-    assert time.monotonic() - started < 3
+    sitemap = import_file(wf, "slow-acme.com", "/sitemap.xml")  # every answer takes 5 s
+    assert time.monotonic() - started < HANG_GUARD_S
     assert sitemap.sitemap_import_processing_status == "Queued"
     assert sitemap.sitemap_import_error_class == "timeout"
     assert sitemap.sitemap_import_processing_error.startswith("Attempt 1 of 4 failed, retrying: Timed out")
@@ -230,7 +234,7 @@ def test_slow_sitemap_times_out_and_is_retried(wf, websites, settings):
 
 def test_time_budget_truncates_a_long_sitemap(wf, websites, settings):
     settings.SITEMAP_TIME_BUDGET_S = 0.2  # parsing 50,000 URLs takes longer
-    settings.FETCH_TOTAL_TIMEOUT = 30
+    settings.FETCH_TOTAL_TIMEOUT = 120
     sitemap = import_file(wf, "huge-acme.com", "/sitemap.xml.gz")
     assert sitemap.sitemap_import_processing_status == "Completed"
     assert sitemap.truncated

@@ -353,7 +353,7 @@ def test_get_client_uses_the_sandbox_port_and_key_when_enabled(sandbox):
 
 def test_get_client_respects_an_explicit_base_url(sandbox):
     with override_settings(SANDBOX_ENABLED=True, GOOGLE_MAPS_API_KEY="", GOOGLE_PLACES_BASE_URL=sandbox.base_url,
-                           GOOGLE_PLACES_LANGUAGE="de", GOOGLE_PLACES_REGION="de", GOOGLE_PLACES_TIMEOUT=3):
+                           GOOGLE_PLACES_LANGUAGE="de", GOOGLE_PLACES_REGION="de", GOOGLE_PLACES_TIMEOUT=30):
         client = get_client()
     assert client.base_url == sandbox.base_url
     client.search_text(query="gym in Berlin")

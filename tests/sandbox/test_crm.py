@@ -44,7 +44,7 @@ def _server():
 def sandbox(_server):
     switch, base_url = _server
     switch.app = crm.make_app(slow_seconds=0.2)
-    with httpx.Client(base_url=base_url, timeout=5) as client:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
         client.base = base_url
         yield client
 

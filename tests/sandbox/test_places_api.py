@@ -38,8 +38,8 @@ def _server():
 @pytest.fixture
 def http(_server):
     switch, base_url = _server
-    switch.app = make_app(DATASET, slow_seconds=0.5)
-    with httpx.Client(base_url=base_url, timeout=5) as client:
+    switch.app = make_app(DATASET, slow_seconds=30)  # far above the 0.1 s timeout that must fire
+    with httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
 
 

@@ -21,7 +21,7 @@ def server():
 
 def get(server, host, path):
     """GET without following redirects: (status, headers, body)."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         connection.request("GET", path, headers={"Host": host})
         response = connection.getresponse()
