@@ -20,7 +20,8 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -679,6 +680,14 @@ def contact_enrichment_apply(*, contact_id, enrichment_id: str, status: str, enr
             transaction.set_rollback(True)
             return EnrichmentApplyResult(str(contact.pk), enrichment_id, True, [])
     return EnrichmentApplyResult(str(contact.pk), enrichment_id, False, updated)
+
+
+def contact_list_annotations() -> dict:
+    """found_on_count for a Contact queryset (the API's list): a correlated count, worked out for one page of
+    rows, not an aggregate over the whole table."""
+    return {"found_on_count": Coalesce(Subquery(
+        ContactSource.objects.filter(contact=OuterRef("pk")).order_by().values("contact")
+        .annotate(n=Count("page", distinct=True)).values("n")), 0)}
 
 
 # --- exports ------------------------------------------------------------------------------------------

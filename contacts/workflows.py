@@ -1,4 +1,5 @@
-"""The declarations of WF8 (README "Adding a workflow"): validation and one sync workflow per destination.
+"""The declarations of WF8 (README "Adding a workflow"): validation and one sync workflow per destination;
+and of the contacts resources' API.
 
 Each destination is its own workflow with its own statuses on `contacts.Contact`,
 so a contact can be synced to several destinations and a failure in one is
@@ -6,10 +7,12 @@ retried in that one only (original defect B-4). A sync whose key or URL is not
 configured refuses to queue (`readiness`). The syncs are batch hooks: each call
 to the vendor carries up to `hook_batch_size` contacts, each with its own outcome.
 """
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
+from contacts.models import ContactSource
 from curation.legacy import CURATION, ERROR, PROCESSING, Legacy
-from curation.registry import register
+from curation.registry import register, register_resource
+from curation.resource import Resource
 from curation.workflow import Workflow
 
 # --- The original system's contacts routes (curation.legacy; docs/api-compat.md) -------------------------
@@ -204,4 +207,54 @@ webhook_sync = register(Workflow(
     readiness="contacts.crm.webhook_readiness",
     description="POST signed JSON documents (HMAC-SHA256), 100 contacts each with their idempotency keys, to "
                 "WEBHOOK_SYNC_URL, e.g. an n8n webhook.",
+))
+
+# --- The API resources (curation.resources generates their views and routes; docs/architecture.md) -------
+
+register_resource(Resource(
+    model="contacts.Contact",
+    route="contacts",
+    basename="contact",
+    description="Contacts found on pages (one per domain and email / E.164 number), with provenance.\n\n"
+                "Curate with PUT /workflows/<contact_validation|brevo_sync|hubspot_sync|webhook_sync>/status.",
+    serializer="contacts.serializers.ContactSerializer",
+    detail_serializer="contacts.serializers.ContactDetailSerializer",
+    select_related=("domain",),
+    annotate="contacts.services.contact_list_annotations",
+    detail_prefetch_related=(Prefetch("sources",
+                                      queryset=ContactSource.objects.select_related("page").order_by("-last_seen")),),
+    search_fields=("normalized", "value", "name", "title", "domain__domain"),
+    ordering_fields=("normalized", "kind", "name", "created_at", "updated_at", "first_seen_at", "last_seen_at",
+                     "validated_at", "validation_result", "confidence", "found_on_count",
+                     "contact_validation_processing_status", "brevo_sync_processing_status",
+                     "hubspot_sync_processing_status", "webhook_sync_processing_status"),
+    ordering=("domain__domain", "kind", "normalized"),
+    actions={"export": "contacts.api.export"},  # CSV / XLSX of the filtered list (contacts.exports' columns)
+))
+
+register_resource(Resource(
+    model="contacts.Suppression",
+    route="suppressions",
+    basename="suppression",
+    description="The do-not-contact list: emails and domains (a domain covers its subdomains). Every sync honours it.",
+    serializer="contacts.serializers.SuppressionSerializer",
+    select_related=("created_by",),
+    filterset_fields=("kind",),
+    search_fields=("value", "reason"),
+    ordering_fields=("kind", "value", "created_at"),
+    ordering=("kind", "value"),
+    operations=("list", "retrieve", "destroy"),
+    actions={"create": "contacts.api.suppression_create"},
+))
+
+register_resource(Resource(
+    model="contacts.SocialLink",
+    route="social-links",
+    basename="social-link",
+    description="Social profiles found on the domains' pages.",
+    serializer="contacts.serializers.SocialLinkSerializer",
+    filterset_fields=("domain", "business", "network"),
+    search_fields=("url", "handle", "domain__domain"),
+    ordering_fields=("network", "url", "last_seen", "created_at"),
+    ordering=("domain__domain", "network", "url"),
 ))

@@ -52,8 +52,12 @@ def build_filterset(model: type[models.Model], extra: dict | None = None, fields
 @cache
 def filterset_for_workflow(workflow):
     """The FilterSet used by the filtered batch update: the resource's own, if it registered one."""
-    custom = _custom_filtersets.get(workflow.model_class._meta.label)
-    return custom or build_filterset(workflow.model_class)
+    return filterset_for_model(workflow.model_class)
+
+
+def filterset_for_model(model: type[models.Model]):
+    """The FilterSet its app registered for `model`, else one with the workflow filters."""
+    return _custom_filtersets.get(model._meta.label) or build_filterset(model)
 
 
 _custom_filtersets: dict[str, type] = {}

@@ -1,9 +1,13 @@
 """Every workflow is registered once; admin, API, schedules and tests read it from here."""
 from __future__ import annotations
 
+from curation.resource import Resource
 from curation.workflow import Workflow
 
 _registry: dict[str, Workflow] = {}
+# The REST resources the apps declared, by lower-cased model label (curation.resources adds defaults).
+_resources: dict[str, Resource] = {}
+_default_resources: dict[str, Resource] = {}
 # Periodic tasks that are not a workflow's drain/rescue (e.g. places' opt-in re-scan), synced with them.
 _schedules: dict[str, dict] = {}
 
@@ -84,3 +88,27 @@ def register_schedule(name: str, *, func: str, minutes: int, enabled: str | None
 
 def all_schedules() -> dict[str, dict]:
     return dict(_schedules)
+
+
+def register_resource(resource: Resource) -> Resource:
+    """Declare a model's REST resource (curation.resource); its ViewSet and routes are generated."""
+    key = resource.model.lower()
+    existing = _resources.get(key)
+    if existing is not None and existing is not resource:
+        raise ValueError(f"The resource of {resource.model!r} is registered twice")
+    _resources[key] = resource
+    return resource
+
+
+def unregister_resource(model: str) -> None:
+    _resources.pop(model.lower(), None)
+
+
+def all_resources() -> list[Resource]:
+    """The declared resources in registration order, then a default one for every other workflow model."""
+    found = dict(_resources)
+    for wf in _registry.values():
+        key = wf.model.lower()
+        if key not in found:
+            found[key] = _default_resources.setdefault(key, Resource(model=wf.model))
+    return list(found.values())

@@ -236,6 +236,11 @@ def domain_count_annotations() -> dict:
     }
 
 
+def sitemap_file_count_annotations() -> dict:
+    """page_count for a SitemapFile queryset (the API's list)."""
+    return {"page_count": count_of(Page, "sitemap_file")}
+
+
 def domain_root(domain: Domain) -> str:
     """The origin to crawl: the homepage URL's scheme and host, else https://<domain>."""
     if domain.homepage_url:

@@ -1,4 +1,4 @@
-"""The declarations of WF4, WF5 and WF7 (README "Adding a workflow").
+"""The declarations of WF4, WF5 and WF7 (README "Adding a workflow") and of the pages resources' API.
 
 All three hooks are I/O-bound (HTTP through pages.fetch), so they run on
 several threads; the fetcher's per-host gate keeps each site at
@@ -10,8 +10,11 @@ rows after its time budget (45 s), and one hook is itself bounded
 plus the database writes; FETCH_TOTAL_TIMEOUT = 30 s per request), so a run
 ends well before the worker timeout even on SQLite, where rows run one at a time.
 """
+from drf_spectacular.utils import OpenApiParameter
+
 from curation.legacy import CURATION, ERROR, PROCESSING, Legacy
-from curation.registry import register
+from curation.registry import register, register_resource
+from curation.resource import Resource
 from curation.workflow import Workflow
 
 # --- The original system's routes of WF4, WF5 and WF7 (curation.legacy; docs/api-compat.md) ---------
@@ -179,4 +182,52 @@ page_scrape = register(Workflow(
     time_budget_seconds=45,
     legacy=PAGE_LEGACY,
     description="Polite fetch (robots.txt, per-host limits, size cap) → PageContent with metadata, then contacts.",
+))
+
+# --- The API resources (curation.resources generates their views and routes; docs/architecture.md) -------
+
+register_resource(Resource(
+    model="pages.Domain",
+    route="domains",
+    basename="domain",
+    description="Domains (WF4 input). POST submits domains directly; curate with PUT /workflows/sitemap_discovery/status.",
+    serializer="pages.serializers.DomainSerializer",
+    annotate="pages.services.domain_count_annotations",
+    search_fields=("domain", "title", "homepage_url"),
+    ordering_fields=("domain", "created_at", "updated_at", "discovered_at", "sitemap_count", "business_count",
+                     "page_count", "sitemap_discovery_curation_status", "sitemap_discovery_processing_status"),
+    ordering=("domain",),
+    parser_classes=("rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                    "rest_framework.parsers.MultiPartParser", "pages.api.CsvTextParser"),
+    actions={"create": "pages.api.domain_create", "import_csv": "pages.api.import_csv"},
+))
+
+register_resource(Resource(
+    model="pages.SitemapFile",
+    route="sitemap-files",
+    basename="sitemap-file",
+    description="Sitemap files (WF5 input); curate with PUT /workflows/sitemap_import/status.",
+    serializer="pages.serializers.SitemapFileSerializer",
+    select_related=("domain",),
+    annotate="pages.services.sitemap_file_count_annotations",
+    search_fields=("url", "domain__domain"),
+    ordering_fields=("url", "created_at", "updated_at", "fetched_at", "url_count", "depth", "sitemap_type",
+                     "sitemap_import_curation_status", "sitemap_import_processing_status"),
+    ordering=("domain__domain", "depth", "url"),
+))
+
+register_resource(Resource(
+    model="pages.Page",
+    route="pages",
+    basename="page",
+    description="Pages (WF7 input); curate with PUT /workflows/page_scrape/status (e.g. filtered on suggested=true).",
+    serializer="pages.serializers.PageSerializer",
+    detail_serializer="pages.serializers.PageDetailSerializer",
+    select_related=("domain", "content"),
+    list_defer=("content__html",),
+    retrieve_parameters=(OpenApiParameter("html", bool, description="Include the stored HTML"),),
+    search_fields=("url", "domain__domain"),
+    ordering_fields=("url", "created_at", "updated_at", "lastmod", "category", "confidence", "scrape_priority",
+                     "path_depth", "page_scrape_curation_status", "page_scrape_processing_status"),
+    ordering=("domain__domain", "scrape_priority", "path_depth", "url"),
 ))

@@ -1,7 +1,11 @@
-"""The declarations of WF1–WF3 (README "Adding a workflow")."""
+"""The declarations of WF1–WF3 (README "Adding a workflow") and of the places resources' API."""
+from django.db.models import Prefetch
+
 from curation.legacy import CURATION, ERROR, PROCESSING, TENANT, Legacy
-from curation.registry import register, register_schedule
+from curation.registry import register, register_resource, register_schedule
+from curation.resource import Resource
 from curation.workflow import Workflow
+from places.models import PlaceSearchResult
 
 # The original system's routes of WF2 and WF3 (curation.legacy; docs/api-compat.md).
 STAGING_LEGACY = Legacy(
@@ -99,3 +103,51 @@ domain_extraction = register(Workflow(
 # Opt-in freshness (PLACES_RESCAN_DAYS > 0): once a day, re-queue deep scans older than that.
 register_schedule("places:rescan_stale", func="places.tasks.rescan_stale", minutes=24 * 60,
                   enabled="places.tasks.rescan_enabled")
+
+# --- The API resources (curation.resources generates their views and routes; docs/architecture.md) -------
+
+register_resource(Resource(
+    model="places.PlaceSearch",
+    route="place-searches",
+    basename="place-search",
+    description="Place searches (WF1). POST starts one: it is queued at once and runs in the background.",
+    serializer="places.serializers.PlaceSearchSerializer",
+    select_related=("created_by",),
+    search_fields=("query", "location_text"),
+    ordering_fields=("created_at", "query", "location_text", "results_found", "results_new",
+                     "place_search_processing_status"),
+    ordering=("-created_at",),
+    actions={"create": "places.api.place_search_create", "estimate": "places.api.estimate"},
+))
+
+register_resource(Resource(
+    model="places.Place",
+    route="places",
+    basename="place",
+    description="Places found by searches (the staging table); curate them with PUT /workflows/deep_scan/status.",
+    serializer="places.serializers.PlaceSerializer",
+    detail_serializer="places.serializers.PlaceDetailSerializer",
+    select_related=("business",),
+    prefetch_related=(Prefetch("search_results",
+                               queryset=PlaceSearchResult.objects.select_related("search").order_by("found_at")),),
+    search_fields=("name", "formatted_address", "place_id", "website", "phone"),
+    ordering_fields=("name", "rating", "user_rating_count", "first_seen_at", "last_seen_at", "updated_at",
+                     "created_at", "business_status", "primary_type", "deep_scan_curation_status",
+                     "deep_scan_processing_status"),
+    ordering=("-last_seen_at", "name"),
+))
+
+register_resource(Resource(
+    model="places.LocalBusiness",
+    route="local-businesses",
+    basename="local-business",
+    description="Deep-scanned businesses; curate them with PUT /workflows/domain_extraction/status.",
+    serializer="places.serializers.LocalBusinessSerializer",
+    detail_serializer="places.serializers.LocalBusinessDetailSerializer",
+    select_related=("domain",),
+    search_fields=("name", "formatted_address", "place_id", "website", "phone_e164", "city"),
+    ordering_fields=("name", "rating", "reviews_count", "city", "last_scanned_at", "updated_at", "created_at",
+                     "business_status", "website_kind", "domain_extraction_curation_status",
+                     "domain_extraction_processing_status"),
+    ordering=("name",),
+))

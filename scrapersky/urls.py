@@ -19,8 +19,8 @@ api_v3 = [
     path("", include("places.legacy")),
     path("", include("pages.legacy")),
     path("", include("contacts.legacy")),
-    path("", include("places.urls")),
-    path("", include("pages.urls")),
+    # Every model's resource, generated from the declarations (curation.resources).
+    path("", include("curation.resource_urls")),
     path("", include("contacts.urls")),
 ]
 
