@@ -480,14 +480,15 @@ def test_five_megabyte_page_is_fast_and_complete():
     r = extract_contacts(html, page_url="https://firma.de/")
     elapsed = time.perf_counter() - start
     assert emails(r) == {"info@firma.de"}
-    assert elapsed < 30  # generous bound: catches quadratic behaviour, not a benchmark
+    # a hang guard, not a benchmark (bench/): ~1 s quiet, ~6 s on a loaded 2-core machine, hours if quadratic
+    assert elapsed < 120
 
 
 def test_pathological_at_runs_are_linear():
     text = "a" * 200_000 + "@" * 50_000 + ".b" * 50_000
     start = time.perf_counter()
     extract_contacts(f"<p>{text}</p>", page_url="https://firma.de/")
-    assert time.perf_counter() - start < 20
+    assert time.perf_counter() - start < 60  # a hang guard: under 1 s even on a loaded machine, hours if quadratic
 
 
 def test_max_text_chars_caps_the_scan_but_keeps_head_and_tail():

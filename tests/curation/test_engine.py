@@ -223,14 +223,18 @@ def test_processing_only_workflow_runs_rows_queued_on_creation(wf_index):
 def test_heartbeat_keeps_a_long_hook_from_being_rescued(wf_check):
     import dataclasses
 
-    wf = dataclasses.replace(wf_check, lease_seconds=2, concurrency=1)
+    from tests.support import wait_until
+
+    # A 6 s lease, a heartbeat every 2 s: a heartbeat may come 4 s late on a loaded machine and still hold it.
+    wf = dataclasses.replace(wf_check, lease_seconds=6, concurrency=1)
     w = WidgetFactory(queued=True)
     seen = {}
 
     def hook(*, record, lease):
-        import time
-
-        time.sleep(3.2)  # well past the 2 s lease: only the heartbeat (every ~0.7 s) keeps it ours
+        claimed_until = row(record.pk).widget_check_lease_until
+        # run until the lease taken at the claim is over (a condition, not a fixed sleep): only the heartbeat
+        # keeps the row ours now
+        wait_until(lambda: timezone.now() > claimed_until + timedelta(seconds=0.5), 60, "the claimed lease to run out")
         seen["rescue"] = services.processing_rescue(workflow=wf)
         seen["lease_until"] = row(record.pk).widget_check_lease_until
 
@@ -243,7 +247,6 @@ def test_heartbeat_keeps_a_long_hook_from_being_rescued(wf_check):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_hooks_overlap_up_to_the_declared_concurrency(wf_check):
     import threading
-    import time
 
     from django.db import connection
 
@@ -251,13 +254,18 @@ def test_concurrent_hooks_overlap_up_to_the_declared_concurrency(wf_check):
         pytest.skip("SQLite runs hooks one at a time (single writer)")
     WidgetFactory.create_batch(10, queued=True)
     lock, state = threading.Lock(), {"now": 0, "max": 0, "threads": set()}
+    four_at_once = threading.Event()
 
     def hook(*, record, lease):
         with lock:
             state["now"] += 1
             state["max"] = max(state["max"], state["now"])
             state["threads"].add(threading.get_ident())
-        time.sleep(0.2)
+            if state["now"] >= 4:
+                four_at_once.set()
+        # hold the row until four run at once (a condition, not a fixed sleep: on a loaded machine a thread may
+        # start late); the bound only ends a run whose concurrency is too low
+        four_at_once.wait(30)  # a fifth thread, if the engine allowed one, would be counted meanwhile
         with lock:
             state["now"] -= 1
 

@@ -21,7 +21,7 @@ from tests.support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-STAGE_TIMEOUT = 60
+STAGE_TIMEOUT = 120  # a deadline only (a loaded CI machine is slow); the stages end as soon as they settle
 USERNAME, PASSWORD = "legacy-client", "legacy-pass-5521"
 
 
