@@ -63,12 +63,12 @@ def test_a_row_locked_by_another_transaction_is_skipped_not_waited_on(wf_check):
         with transaction.atomic():
             list(Widget.objects.select_for_update().filter(pk=locked.pk))
             holding.set()
-            release.wait(10)
+            release.wait(60)
         connections.close_all()
 
     holder = threading.Thread(target=hold_lock)
     holder.start()
-    assert holding.wait(5)
+    assert holding.wait(30), "the lock holder never started"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # a blocked claim would fail, not hang the suite
@@ -121,12 +121,12 @@ def test_a_run_waits_for_due_rows_another_transaction_holds_instead_of_leaving_t
 
     holder = threading.Thread(target=hold_lock)
     holder.start()
-    assert holding.wait(5)
+    assert holding.wait(30), "the lock holder never started"
     reports = []
     runner = threading.Thread(target=lambda: (reports.append(engine.workflow_run(wf_check)), connections.close_all()))
     try:
         runner.start()
-        wait_until(lambda: len(claims) >= 2, 20, "a claim that skipped the locked row, then another")
+        wait_until(lambda: len(claims) >= 2, 60, "a claim that skipped the locked row, then another")
         assert Widget.objects.get(pk=row.pk).widget_check_processing_status == "Queued"
     finally:
         release.set()

@@ -286,8 +286,10 @@ def test_a_succeeded_row_waiting_for_the_grouped_flush_is_never_rerun(wf_check, 
 
     from tests.support import wait_until
 
-    monkeypatch.setattr(engine, "FLUSH_SECONDS", 60.0)  # the flush interval far beyond the 3 s lease
-    wf = dataclasses.replace(wf_check, lease_seconds=3, concurrency=1, batch_size=2)
+    # The flush interval far beyond the 6 s lease; the heartbeat (every 2 s) may be 4 s late on a loaded machine
+    # before the rescues below would take the slow row.
+    monkeypatch.setattr(engine, "FLUSH_SECONDS", 60.0)
+    wf = dataclasses.replace(wf_check, lease_seconds=6, concurrency=1, batch_size=2)
     quick, slow = WidgetFactory(queued=True, name="quick"), WidgetFactory(queued=True, name="slow")
     Widget.objects.filter(pk=slow.pk).update(widget_check_available_at=timezone.now() + timedelta(milliseconds=1))
     release, calls = threading.Event(), []
