@@ -12,6 +12,14 @@ recovers. So the supervisor does not rely on the pool being healthy:
 - every few seconds it rescues rows itself: leases that expired, and rows held
   by worker processes of this machine that no longer exist (a kill -9) — no
   need to wait for the lease, and no scheduled task needed;
+- it restarts the cluster at once when django-q2's guard reincarnates the
+  cluster's monitor or pusher (its log line "reincarnated monitor|pusher … after
+  sudden death"): an idle monitor dies inside the result queue's get() holding
+  its read lock, so the new monitor never receives a result (tasks are not
+  acknowledged, results not saved, and the workers' result pipes fill up until
+  they hang); a pusher can die holding the task queue's write lock or tasks it
+  dequeued but never passed on. The cluster's output goes through the
+  supervisor for that (and is forwarded unchanged);
 - it restarts the cluster when the queue is stalled (`selectors.queue_health`:
   due rows waiting longer than `stall_seconds` while no attempt of this
   machine's workers finished in that time and none is in flight), or when the
@@ -27,7 +35,10 @@ import logging
 import os
 import signal
 import socket
+import re
 import subprocess
+import sys
+import threading
 import time
 from typing import Callable
 
@@ -36,6 +47,9 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from curation import registry, selectors, services
 
 logger = logging.getLogger(__name__)
+
+# django-q2's guard (cluster.Sentinel.reincarnate) logs this when it replaces a dead monitor or pusher.
+REINCARNATED_AUXILIARY = re.compile(rb"reincarnated (monitor|pusher) (\S+) after sudden death")
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -95,14 +109,33 @@ class Supervisor:
         self.known_pids: set[int] = set()
         self.restarts = 0
         self._stopping = False
+        self._fault: str | None = None  # set by the output reader: the cluster needs a restart
 
     # --- the cluster -------------------------------------------------------------------------------
     def start_cluster(self) -> None:
         close_old_connections()
-        self.proc = subprocess.Popen(self.command, env=self.env, start_new_session=True)
+        self._fault = None
+        self.proc = subprocess.Popen(self.command, env=self.env, start_new_session=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.started_at = time.monotonic()
         self.known_pids = {self.proc.pid}
+        threading.Thread(target=self._forward, args=(self.proc,), daemon=True).start()
         self.log(f"worker cluster started (pid {self.proc.pid})")
+
+    def _forward(self, proc: subprocess.Popen) -> None:
+        """Pass the cluster's output on unchanged, and notice when its guard replaced the monitor or pusher."""
+        out = getattr(sys.stdout, "buffer", None)
+        for line in iter(proc.stdout.readline, b""):
+            if out is not None:
+                try:
+                    out.write(line)
+                    out.flush()
+                except (OSError, ValueError):
+                    out = None
+            match = REINCARNATED_AUXILIARY.search(line)
+            if match and proc is self.proc:
+                self._fault = f"the cluster's {match.group(1).decode()} died and was replaced"
+        proc.stdout.close()
 
     def _remember_pids(self) -> None:
         if self.proc is not None:
@@ -167,6 +200,16 @@ class Supervisor:
             return
         self._remember_pids()
         self.known_pids = {pid for pid in self.known_pids if pid_alive(pid)} | {self.proc.pid}
+        if self._fault and not self._stopping:
+            # The replacement may wait forever on a queue lock the dead process held: only a fresh cluster
+            # (new queues) is sure to work. Stopping releases the rows of its runs without spending attempts.
+            fault, self.restarts = self._fault, self.restarts + 1
+            self.log(f"{fault}: restarting the worker cluster")
+            self.stop_cluster("worker cluster restarted")
+            self.start_cluster()
+            self.rescue()
+            self.wake_due(selectors.queue_health(stall_seconds=0).waiting)  # every workflow with due rows
+            return
         self.rescue()
         if self._stopping or time.monotonic() - self.started_at < self.stall_seconds:
             return  # give a fresh cluster time to show progress
