@@ -17,7 +17,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from tests.support import alive, database_url, descendants, wait_until
+from tests.curation.sites import make_site
+from tests.support import alive, descendants, wait_until
 from tests.testapp.models import HookCall, Widget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -30,13 +31,13 @@ def free_port() -> int:
 
 
 class MakeRun:
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, site):
         self.log = tmp_path / "make-run.log"
         self.ports = {name: free_port() for name in ("PORT", "SANDBOX_PLACES_PORT", "SANDBOX_WEBSITES_PORT", "SANDBOX_CRM_PORT")}
         env = {
             **os.environ, **{k: str(v) for k, v in self.ports.items()},
-            "DJANGO_SETTINGS_MODULE": "scrapersky.test_settings", "DATABASE_URL": database_url(),
-            "SANDBOX": "1", "Q_WORKERS": "2", "CURATION_WAKE_ON_QUEUE": "1", "ADMIN_PASSWORD": "make-run-test-pw",
+            "DJANGO_SETTINGS_MODULE": "scrapersky.test_settings", **site.env(),
+            "SANDBOX": "1", "CURATION_WAKE_ON_QUEUE": "1", "ADMIN_PASSWORD": "make-run-test-pw",
         }
         env.pop("GOOGLE_MAPS_API_KEY", None)
         # -o: the virtualenv is already installed; what is tested is the run, not pip.
@@ -58,18 +59,26 @@ class MakeRun:
         self.proc.wait(10)
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def site(request, tmp_path):
+    """PostgreSQL with two workers, and a SQLite file of the test's own with one worker."""
+    site = make_site(request, tmp_path)
+    yield site
+    site.close()
+
+
 @pytest.fixture
-def make_run(tmp_path):
-    run = MakeRun(tmp_path)
+def make_run(tmp_path, site):
+    run = MakeRun(tmp_path, site)
     yield run
     if run.proc.poll() is None or descendants(run.proc.pid):
         run.kill()
     print(run.output()[-4000:])
 
 
-def queue_widgets(n: int, behaviour: str) -> None:
+def queue_widgets(site, n: int, behaviour: str) -> None:
     now = timezone.now()
-    Widget.objects.bulk_create([
+    Widget.objects.using(site.db).bulk_create([
         Widget(name=f"w{i}", behaviour=behaviour, widget_check_curation_status="Selected",
                widget_check_processing_status="Queued", widget_check_queued_at=now, widget_check_available_at=now)
         for i in range(n)
@@ -77,17 +86,15 @@ def queue_widgets(n: int, behaviour: str) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_make_run_stops_cleanly_within_five_seconds(make_run, sig):
+def test_make_run_stops_cleanly_within_five_seconds(make_run, site, sig):
     wait_until(lambda: "ScraperSky is running on" in make_run.output(), 240, "make run's banner", interval=0.5)
     # The banner is the last block of the start-up: no child's start line comes after it.
     tail = make_run.output().split("ScraperSky is running on", 1)[1]
     assert "sandbox:" not in tail and "Q Cluster" not in tail and "Starting development server" not in tail, tail
 
-    from curation.tasks import wake
-
-    queue_widgets(40, "sleep:1")
-    wake("widget_check")
-    wait_until(lambda: HookCall.objects.exists(), 60, "a worker to start a hook")
+    queue_widgets(site, 40, "sleep:1")
+    site.wake("widget_check")
+    wait_until(lambda: HookCall.objects.using(site.db).exists(), 60, "a worker to start a hook")
     processes = descendants(make_run.proc.pid)
     sandbox = [pid for pid, cmd in processes.items() if cmd.rstrip().endswith("manage.py sandbox")]
     workers = [pid for pid, cmd in processes.items() if "qcluster" in cmd or "run_workers" in cmd]
@@ -103,6 +110,8 @@ def test_make_run_stops_cleanly_within_five_seconds(make_run, sig):
                 gone_at[pid] = time.monotonic() - signalled
         make_run.proc.poll()
         time.sleep(0.02)
+    print("stop profile (s after the signal):", {f"{pid} {processes.get(pid, 'make')[-40:]}": round(t, 2) for pid, t in
+                                                 sorted(gone_at.items(), key=lambda item: item[1])})
     left = {pid: processes.get(pid, "make") for pid in watched if pid not in gone_at}
     assert not left, f"still running 10 s after {sig.name}: {left}"
     slowest = max(gone_at.values())
@@ -110,12 +119,13 @@ def test_make_run_stops_cleanly_within_five_seconds(make_run, sig):
     assert min(gone_at[pid] for pid in sandbox) >= max(gone_at[pid] for pid in workers), (
         "the sandbox stopped before the workers")
 
-    assert not Widget.objects.filter(widget_check_processing_status="Processing").exists()
-    started = set(HookCall.objects.values_list("widget_id", flat=True))
-    unstarted = Widget.objects.exclude(pk__in=started)
+    widgets = Widget.objects.using(site.db)
+    assert not widgets.filter(widget_check_processing_status="Processing").exists()
+    started = set(HookCall.objects.using(site.db).values_list("widget_id", flat=True))
+    unstarted = widgets.exclude(pk__in=started)
     assert unstarted.exists()
     assert set(unstarted.values_list("widget_check_processing_status", "widget_check_attempts")) == {("Queued", 0)}, (
         "a row that never started spent an attempt")
     # Rows cut off mid-hook by the stop are queued again without spending an attempt too.
-    interrupted = Widget.objects.filter(pk__in=started, widget_check_processing_status="Queued")
+    interrupted = widgets.filter(pk__in=started, widget_check_processing_status="Queued")
     assert set(interrupted.values_list("widget_check_attempts", flat=True)) <= {0}
