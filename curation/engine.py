@@ -43,6 +43,17 @@ def clear_stop() -> None:
     _stop.clear()
 
 
+def next_attempt_at(workflow: Workflow):
+    """When the earliest Queued row not yet due becomes due (a retry's backoff, a pause), or None."""
+    from django.db.models import Min
+    from django.utils import timezone
+
+    available = workflow.f("available_at")
+    return workflow.model_class.objects.filter(
+        **{workflow.status_field: "Queued", f"{available}__gt": timezone.now()}
+    ).aggregate(at=Min(available))["at"]
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import signal
 import threading
+import time
+
+from django.db import connections
+from django.utils import timezone
 
 from curation import engine, registry, services
 
 logger = logging.getLogger(__name__)
+
+# A run that retried (or paused) rows wakes the workflow again when the first of them is due, instead of
+# leaving it to the next minute tick of the schedule; further ahead than this, the schedule is precise enough.
+WAKE_HORIZON_SECONDS = 600.0
+_timers: dict[str, threading.Timer] = {}
+_timers_lock = threading.Lock()
 
 
 def workflow_run(workflow: str) -> dict:
@@ -23,7 +34,10 @@ def workflow_run(workflow: str) -> dict:
         # A worker told to stop (SIGTERM) releases its unstarted rows instead of abandoning them.
         previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return engine.workflow_run(wf).as_dict()
+        report = engine.workflow_run(wf)
+        if not told and multiprocessing.parent_process() is not None:
+            _wake_when_due(wf)  # in a cluster's worker process (long-lived), not a test or a one-off call
+        return report.as_dict()
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -31,6 +45,40 @@ def workflow_run(workflow: str) -> dict:
             # Then it obeys the signal itself (django-q2's worker would otherwise wait for its next task).
             engine.clear_stop()
             signal.raise_signal(signal.SIGTERM)
+
+
+def _wake_when_due(wf) -> None:
+    """Wake `wf` when its next retried row is due: a timer in this worker process (one per workflow, the
+    earliest wins). If the process ends first (recycled, stopped), the schedule picks the row up."""
+    try:
+        at = engine.next_attempt_at(wf)
+    except Exception:  # best effort: the schedule still runs it
+        logger.exception("%s: could not look up the next retry time", wf.name)
+        return
+    if at is None:
+        return
+    delay = max(0.0, (at - timezone.now()).total_seconds()) + 0.1
+    if delay > WAKE_HORIZON_SECONDS:
+        return
+    due = time.monotonic() + delay
+    with _timers_lock:
+        current = _timers.get(wf.name)
+        if current is not None and current.is_alive() and current.due <= due:
+            return
+        if current is not None:
+            current.cancel()
+        timer = threading.Timer(delay, _wake_from_timer, args=(wf.name,))
+        timer.daemon = True
+        timer.due = due
+        _timers[wf.name] = timer
+        timer.start()
+
+
+def _wake_from_timer(workflow: str) -> None:
+    try:
+        wake(workflow)
+    finally:
+        connections.close_all()  # this thread's own connection
 
 
 def workflow_rescue(workflow: str) -> dict:
