@@ -42,7 +42,7 @@ from contacts.models import (
 from contacts.suppression import is_suppressed, normalize_suppression_entry
 from contacts.validation import DELIVERABLE, UNDELIVERABLE, validate_email_address, validate_phone_number
 from curation.exceptions import ErrorClass, PermanentError
-from pages.models import PageContent
+from pages.models import Domain, PageContent
 from places.models import LocalBusiness
 
 logger = logging.getLogger(__name__)
@@ -392,24 +392,45 @@ def _blocked(contact: Contact, destination: str, suppressed: str | None) -> Perm
     return None
 
 
-def contact_payloads(contacts: list[Contact]) -> dict:
-    """{pk: ContactPayload}: the plain data the CRM clients take, real values only (B-17), in three queries.
+_BUSINESS_FIELDS = ("id", "domain_id", "created_at", "name", "website", "website_normalized", "city", "country_code",
+                    "phone_e164")
 
-    `contacts` come with `domain` and `business` loaded. A fax number is sent as what it is (`fax_e164`),
-    never as a phone.
+
+def _with_domains(contacts: list[Contact]) -> list[Contact]:
+    """`contacts` with their `domain` loaded (one query for the ones not loaded yet)."""
+    missing = {c.domain_id for c in contacts if not Contact.domain.is_cached(c)}
+    if missing:
+        domains = Domain.objects.only("id", "domain", "homepage_url").in_bulk(list(missing))
+        for contact in contacts:
+            if not Contact.domain.is_cached(contact):
+                contact.domain = domains[contact.domain_id]
+    return contacts
+
+
+def contact_payloads(contacts: list[Contact]) -> dict:
+    """{pk: ContactPayload}: the plain data the CRM clients take, real values only (B-17), in three or four
+    queries for any number of contacts (their domains when not loaded, their businesses, the same person's own
+    phone, the source page). A fax number is sent as what it is (`fax_e164`), never as a phone.
     """
     if not contacts:
         return {}
+    _with_domains(contacts)
     domain_ids = {c.domain_id for c in contacts}
+    explicit = {c.business_id for c in contacts if c.business_id}
     first_business: dict = {}
-    for business in (LocalBusiness.objects.filter(domain_id__in=[d for d in domain_ids])
-                     .order_by("domain_id", "created_at", "pk")):
-        first_business.setdefault(business.domain_id, business)
+    by_pk: dict = {}
+    wanted = Q(domain_id__in=list(domain_ids))
+    if explicit:
+        wanted |= Q(pk__in=list(explicit))
+    for business in LocalBusiness.objects.filter(wanted).only(*_BUSINESS_FIELDS).order_by("domain_id", "created_at", "pk"):
+        by_pk[business.pk] = business
+        if business.domain_id in domain_ids:
+            first_business.setdefault(business.domain_id, business)
     names = {c.name for c in contacts if c.kind == ContactKind.EMAIL and c.name}
     own_phone: dict = {}
     if names:
-        for domain_id, name, number in (Contact.objects.filter(domain_id__in=domain_ids, kind=ContactKind.PHONE,
-                                                               name__in=names)
+        for domain_id, name, number in (Contact.objects.filter(domain_id__in=list(domain_ids), kind=ContactKind.PHONE,
+                                                               name__in=list(names))
                                         .order_by("-confidence", "pk").values_list("domain_id", "name", "normalized")):
             own_phone.setdefault((domain_id, name), number)
     source_url: dict = {}
@@ -418,7 +439,8 @@ def contact_payloads(contacts: list[Contact]) -> dict:
         source_url.setdefault(contact_id, url)
     payloads = {}
     for contact in contacts:
-        business = contact.business or first_business.get(contact.domain_id)
+        business = by_pk.get(contact.business_id) if contact.business_id else None
+        business = business or first_business.get(contact.domain_id)
         kind = str(contact.kind)
         phone = contact.normalized if kind == ContactKind.PHONE else None
         if kind == ContactKind.EMAIL and contact.name:
@@ -462,7 +484,9 @@ class _SyncPlan:
 
 
 def _sync_plan(records: list[Contact], destination: str, unsupported) -> _SyncPlan:
-    contacts = list(Contact.objects.select_related("domain", "business").filter(pk__in=[r.pk for r in records]))
+    # The engine loaded these rows right after claiming them: they are not read again (a re-read of 100
+    # contacts with 22 timestamps and their JSON fields cost more than the vendor call); only their domains.
+    contacts = _with_domains(list(records))
     suppressed = suppression_reasons(contacts)
     plan = _SyncPlan({}, {}, {})
     sendable = []
@@ -512,7 +536,8 @@ def _update_sync_fields(prefix: str, id_field: str, rows: list[tuple], now) -> N
     table, pk_col = q(meta.db_table), q(meta.pk.column)
     id_col, at_col = q(meta.get_field(id_field).column), q(meta.get_field(f"{prefix}_synced_at").column)
     detail_col, updated_col = q(meta.get_field(f"{prefix}_sync_detail").column), q(meta.get_field("updated_at").column)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # inside the lease's transaction (no savepoint: the statement is the whole block)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"UPDATE {table} AS c SET {id_col} = COALESCE(v.rid, c.{id_col}), "

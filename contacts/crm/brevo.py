@@ -1,11 +1,15 @@
 """Brevo (formerly Sendinblue) contacts, REST API v3: idempotent upserts by email, in batches.
 
 Batches (`import_contacts`, what the sync uses): one ``POST /v3/contacts/import``
-with ``jsonBody`` and ``updateExistingContacts`` per batch, the wait for its
-process (``GET /v3/processes/{id}``), and one listing (``GET /v3/contacts
-?modifiedSince=…&listIds=…``) that gives every contact's id; a contact the
-import skipped fails alone. Brevo's import needs a list (BREVO_LIST_IDS):
-without one, contacts are upserted one call each (several in flight).
+with ``jsonBody`` and ``updateExistingContacts`` per batch, then the listing
+(``GET /v3/contacts?modifiedSince=…&listIds=…``), polled with a backoff until
+every row shows up with its id — usually once: two calls per batch, both under
+Brevo's ``/v3/contacts`` budget (10 requests/s). The import's process
+(``GET /v3/processes/{id}``: Brevo's "all other endpoints" budget, 100
+requests per *hour*) is read only while rows are missing, to learn that the
+import finished and skipped them; a contact the import skipped fails alone.
+Brevo's import needs a list (BREVO_LIST_IDS): without one, contacts are
+upserted one call each (several in flight).
 
 Single contacts (`upsert_contact`): ``POST /v3/contacts`` with ``"updateEnabled": true`` creates
 the contact (201 ``{"id": N}``) or updates the one with that email (204, no
@@ -47,6 +51,7 @@ timeout / connection error              RetryableError    timeout / network
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parsedate_to_datetime
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -85,7 +90,10 @@ IMPORT_PATH = "/v3/contacts/import"
 IMPORT_LIMIT = 1000  # rows per import call (Brevo takes far more; a batch hook sends fewer)
 LIST_LIMIT = 1000  # contacts per listing page (Brevo's maximum)
 PARALLEL_UPSERTS = 8  # single upserts in flight when no list is configured
+IMPORT_FIRST_POLL = 0.1  # seconds between an import and the first read of its process
+IMPORT_MAX_POLL = 2.0  # the reads back off (x2) up to this interval
 CLOCK_MARGIN_SECONDS = 60  # "modified since" starts this much earlier: our clock and Brevo's differ
+DATE_MARGIN_SECONDS = 2  # the same from Brevo's own clock (the Date header: whole seconds, its servers' skew)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -93,12 +101,14 @@ class BrevoClient:
     def __init__(self, *, base_url: str, api_key: str, timeout: float = 10.0, max_retries: int = 3,
                  attribute_map: Mapping[str, str] | None = None, max_retry_after: float = 30.0,
                  sleep: Callable[[float], None] | None = None, transport: httpx.BaseTransport | None = None,
-                 import_timeout: float = 60.0, clock: Callable[[], dt.datetime] | None = None):
+                 import_timeout: float = 60.0, clock: Callable[[], dt.datetime] | None = None,
+                 import_first_poll: float = IMPORT_FIRST_POLL):
         if not api_key:
             raise PermanentError("Brevo: no API key configured (set BREVO_API_KEY)", error_class=ErrorClass.CONFIG)
         self.base_url = base_url.rstrip("/")
         self.attribute_map = dict(DEFAULT_ATTRIBUTE_MAP if attribute_map is None else attribute_map)
         self.import_timeout = import_timeout
+        self.import_first_poll = import_first_poll
         self._sleep = sleep or time.sleep
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._http = httpx.Client(
@@ -170,8 +180,8 @@ class BrevoClient:
     def import_contacts(self, payloads: list[ContactPayload], *, list_ids: Iterable[int] = ()) -> BatchResults:
         """Upsert many contacts: one import per call (``POST /v3/contacts/import``), each contact its own outcome.
 
-        The import is asynchronous: we wait for its process (``GET /v3/processes/{id}``) and read the ids back
-        with one listing (``GET /v3/contacts?modifiedSince=…``). A contact the import skipped (Brevo refuses a
+        The import is asynchronous: we poll the listing (``GET /v3/contacts?modifiedSince=…``) for its rows and
+        their ids (`_await_import`). A contact the import skipped (Brevo refuses a
         row it cannot take, e.g. an SMS number another contact has) fails alone with Brevo's reason unknown to
         us; an import refused as a whole (4xx) is resent one contact per call (``POST /v3/contacts``) so only
         the bad contact fails. Brevo's import needs a list: without `list_ids` every contact is upserted by
@@ -226,7 +236,6 @@ class BrevoClient:
 
     def _import_chunk(self, rows: list[dict], payloads: list[ContactPayload], list_ids: list[int]) -> BatchResults:
         started = self._clock()
-        since = started - dt.timedelta(seconds=CLOCK_MARGIN_SECONDS)
         body = {"jsonBody": rows, "listIds": list_ids, "updateExistingContacts": True,
                 "emptyContactsAttributes": False, "disableNotification": True}
         key = batch_key([idempotency_key(p, prefix="brevo") for p in payloads])
@@ -237,8 +246,8 @@ class BrevoClient:
             if process_id is None:
                 raise RetryableError(f"Brevo: no processId in the answer to POST {IMPORT_PATH}",
                                      error_class=ErrorClass.PARSE)
-            self._wait_for_process(process_id)
-            found = self._ids_modified_since(since, {row["email"] for row in rows}, list_ids[0])
+            found = self._await_import(process_id, _modified_since(response, started),
+                                       {row["email"] for row in rows}, list_ids[0])
         except PermanentError as exc:
             if len(payloads) > 1 and exc.error_class == ErrorClass.HTTP_4XX:
                 return self._upsert_each(payloads, list_ids)
@@ -261,24 +270,49 @@ class BrevoClient:
                 detail=f"{verb} Brevo contact {contact['id']} ({row['email']}) by import {process_id}")
         return results
 
-    def _wait_for_process(self, process_id) -> None:
+    def _await_import(self, process_id, since: dt.datetime, emails: set[str], list_id: int) -> dict[str, dict]:
+        """Wait for an import's rows and read their ids: email -> Brevo contact, for the rows it applied.
+
+        The rows are polled through the contact listing (``GET /v3/contacts?modifiedSince=…``, under Brevo's
+        ``/v3/contacts`` budget of 10 requests per second), first after IMPORT_FIRST_POLL, then twice as long
+        each time up to IMPORT_MAX_POLL: an import whose rows all show up costs the import call and one
+        listing. The import's process (``GET /v3/processes/{id}``) is read only while rows are still missing,
+        at the 2nd, 4th, 8th… listing, because Brevo gives that endpoint 100 requests per *hour* (the "all
+        other endpoints" budget): once it says completed, one last listing settles it and the rows still
+        missing were skipped by Brevo.
+        """
         deadline = time.monotonic() + self.import_timeout
-        wait = 0.02
+        wait = self.import_first_poll
+        found: dict[str, dict] = {}
+        listings = 0
+        completed = False
+        status = ""
         while True:
-            response = self._caller.request("GET", f"/v3/processes/{process_id}")
-            data = json_or_none(response)
-            status = str(data.get("status") or "") if isinstance(data, dict) else ""
-            if status == "completed":
-                return
-            if status not in ("queued", "in_process", ""):
-                raise RetryableError(f"Brevo: import {process_id} ended {status!r}; importing again is safe",
-                                     error_class=ErrorClass.HTTP_5XX)
+            self._sleep(wait)
+            missing = emails - found.keys()
+            found.update(self._ids_modified_since(since, missing, list_id))
+            listings += 1
+            if len(found) == len(emails) or completed:
+                return found
+            if listings >= 2 and listings & (listings - 1) == 0:  # 2, 4, 8, …: the process budget is scarce
+                status = self._process_status(process_id)
+                if status == "completed":
+                    completed, wait = True, 0.0  # one more listing: rows applied since the last one
+                    continue
+            wait = min(max(wait, self.import_first_poll) * 2, IMPORT_MAX_POLL)
             if time.monotonic() + wait > deadline:
                 raise RetryableError(f"Brevo: import {process_id} did not finish within {self.import_timeout:g}s "
-                                     f"(status {status or 'unknown'}); importing again is safe",
-                                     error_class=ErrorClass.TIMEOUT)
-            self._sleep(wait)
-            wait = min(wait * 2, 1.0)
+                                     f"(status {status or 'unknown'}, {len(found)} of {len(emails)} contacts "
+                                     f"seen); importing again is safe", error_class=ErrorClass.TIMEOUT)
+
+    def _process_status(self, process_id) -> str:
+        response = self._caller.request("GET", f"/v3/processes/{process_id}")
+        data = json_or_none(response)
+        status = str(data.get("status") or "") if isinstance(data, dict) else ""
+        if status not in ("completed", "queued", "in_process", ""):
+            raise RetryableError(f"Brevo: import {process_id} ended {status!r}; importing again is safe",
+                                 error_class=ErrorClass.HTTP_5XX)
+        return status
 
     def _ids_modified_since(self, since: dt.datetime, emails: set[str], list_id: int) -> dict[str, dict]:
         """The contacts of `emails` modified since `since` (one listing, paged by 1,000): email -> contact."""
@@ -318,6 +352,24 @@ class BrevoClient:
         if not isinstance(data, dict) or data.get("id") is None:
             raise RetryableError(f"Brevo: no contact id in the answer to GET {path}", error_class=ErrorClass.PARSE)
         return str(data["id"])
+
+
+def _modified_since(response: httpx.Response, started: dt.datetime) -> dt.datetime:
+    """The earliest modification time the import's rows can have: Brevo's own clock when the import was
+    accepted (the answer's Date header, whole seconds) less DATE_MARGIN_SECONDS, else our clock less
+    CLOCK_MARGIN_SECONDS (ours and Brevo's differ). Rows modified a moment before the import (another sync of
+    the same contact within the margin) also match: their ids are right, as Brevo keeps one id per email."""
+    value = response.headers.get("Date")
+    if value:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            return when - dt.timedelta(seconds=DATE_MARGIN_SECONDS)
+    return started - dt.timedelta(seconds=CLOCK_MARGIN_SECONDS)
 
 
 def _parse_time(value) -> dt.datetime:

@@ -23,7 +23,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import certifi
@@ -67,15 +67,23 @@ class ContactPayload:
             raise ValueError("ContactPayload.contact_id is required")
 
     def present(self) -> dict[str, str]:
-        """The fields that carry a real value (stripped), None and blanks left out."""
-        result = {}
-        for key, value in asdict(self).items():
-            if value is None:
-                continue
-            text = str(value).strip()
-            if text:
-                result[key] = text
-        return result
+        """The fields that carry a real value (stripped), None and blanks left out (a new dict each call).
+
+        Computed once per payload (it is frozen): the idempotency key, the vendor body and the webhook document
+        all read it, and `dataclasses.asdict` (a deep copy per call) cost ~0.3 ms per contact and call.
+        """
+        cached = self.__dict__.get("_present")
+        if cached is None:
+            cached = {}
+            for key in _PAYLOAD_FIELDS:
+                value = getattr(self, key)
+                if value is None:
+                    continue
+                text = (value if type(value) is str else str(value)).strip()
+                if text:
+                    cached[key] = text
+            object.__setattr__(self, "_present", cached)
+        return dict(cached)
 
     @property
     def names(self) -> tuple[str | None, str | None]:
@@ -90,6 +98,9 @@ class ContactPayload:
         """The email address to upsert by (lower-cased), or None."""
         value = _clean(self.email)
         return value.lower() if value else None
+
+
+_PAYLOAD_FIELDS = tuple(f.name for f in fields(ContactPayload))
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,16 @@ Brevo (``/brevo`` + the real API v3 paths, header ``api-key``):
   contact_id optional) — the contact, or 404 ``document_not_found``.
 - ``POST /brevo/v3/contacts/import`` — ``{"jsonBody": [{"email",
   "attributes"}], "listIds", "updateExistingContacts"}`` (``listIds``
-  mandatory, as at Brevo): 202 ``{"processId": N}``; rows Brevo cannot take
-  (bad email, bad or duplicate SMS) are skipped silently.
-- ``GET /brevo/v3/processes/{id}`` — ``{"id", "status", "name"}``: the first
-  read says ``in_process`` (imports are asynchronous), later reads
-  ``completed``.
+  mandatory, as at Brevo): 202 ``{"processId": N}``. Imports are
+  asynchronous, as at Brevo: the rows are applied ``import_seconds`` (0.1 s
+  by default) after the import was received, their ``modifiedAt`` that
+  instant; rows Brevo cannot take (bad email, bad or duplicate SMS) are
+  skipped silently.
+- ``GET /brevo/v3/processes/{id}`` — ``{"id", "status", "name"}``:
+  ``in_process`` until the import's rows are applied, then ``completed``. At
+  Brevo this endpoint is not under ``/v3/contacts``: it shares the "all other
+  endpoints" budget of 100 requests per hour (200 on Enterprise), against 10
+  per second for ``/v3/contacts/…``; ``GET /_sandbox/state`` counts its reads.
 - ``GET /brevo/v3/contacts`` — ``modifiedSince``, ``listIds``, ``limit``
   (≤ 1000), ``offset``, ``sort``: ``{"contacts": [...], "count"}``.
 
@@ -98,8 +103,9 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 2
                 500: "Internal Server Error"}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def _now(later: float = 0.0) -> str:
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=later)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _Response(Exception):
@@ -113,8 +119,10 @@ class _Response(Exception):
 
 
 class CrmSandbox:
-    def __init__(self, *, slow_seconds: float = 2.0, webhook_secret: str = WEBHOOK_SECRET):
+    def __init__(self, *, slow_seconds: float = 2.0, webhook_secret: str = WEBHOOK_SECRET,
+                 import_seconds: float = 0.1):
         self.slow_seconds = slow_seconds
+        self.import_seconds = import_seconds  # how long a Brevo import stays "in_process"
         self.webhook_secret = webhook_secret
         self._lock = threading.RLock()
         self.reset()
@@ -199,6 +207,7 @@ class CrmSandbox:
 
     def state(self) -> dict:
         with self._lock:
+            self._brevo_settle()
             return copy.deepcopy({
                 "brevo": {"contacts": list(self.brevo_contacts.values())},
                 "hubspot": {"contacts": list(self.hubspot_contacts.values())},
@@ -264,6 +273,7 @@ class CrmSandbox:
             raise _Response(400, {"code": "invalid_parameter", "message": "Invalid phone number"})
         key = email.lower()
         with self._lock:
+            self._brevo_settle()
             existing = self.brevo_contacts.get(key)
             if sms is not None and any(c["attributes"].get("SMS") == sms for k, c in self.brevo_contacts.items()
                                        if k != key):
@@ -296,6 +306,7 @@ class CrmSandbox:
         self._before(hook, ("GET", "brevo", headers.get("api-key"), identifier), rate_limited=self._brevo_429())
         kind = query.get("identifierType", "")
         with self._lock:
+            self._brevo_settle()
             if kind == "contact_id" or (not kind and identifier.isdigit()):
                 found = next((c for c in self.brevo_contacts.values() if str(c["id"]) == identifier), None)
             else:
@@ -304,17 +315,17 @@ class CrmSandbox:
                 raise _Response(404, {"code": "document_not_found", "message": "Contact does not exist"})
             return _Response(200, copy.deepcopy(found))
 
-    def _brevo_store(self, email: str, kept: dict, list_ids: list, *, update: bool) -> str:
+    def _brevo_store(self, email: str, kept: dict, list_ids: list, *, update: bool, when: str | None = None) -> str:
         """Create or update one contact (caller holds the lock): "created", "updated" or "skipped"."""
+        now = when or _now()
         existing = self.brevo_contacts.get(email)
         if existing is not None:
             if not update:
                 return "skipped"
             existing["attributes"].update(kept)
             existing["listIds"] = sorted(set(existing["listIds"]) | set(list_ids))
-            existing["modifiedAt"] = _now()
+            existing["modifiedAt"] = now
             return "updated"
-        now = _now()
         self.brevo_contacts[email] = {
             "id": next(self._brevo_ids), "email": email, "emailBlacklisted": False, "smsBlacklisted": False,
             "createdAt": now, "modifiedAt": now, "attributes": dict(kept),
@@ -323,7 +334,8 @@ class CrmSandbox:
         return "created"
 
     def _brevo_import(self, headers, body) -> _Response:
-        """POST /v3/contacts/import with jsonBody: 202 {"processId"}; rows Brevo cannot take are skipped."""
+        """POST /v3/contacts/import with jsonBody: 202 {"processId"}. The rows are applied `import_seconds` later
+        (Brevo imports asynchronously); rows Brevo cannot take are skipped silently."""
         hook = self._brevo_auth(headers)
         fingerprint = ("POST", "brevo-import", headers.get("api-key"), hashlib.sha256(body).hexdigest())
         self._before(hook, fingerprint, rate_limited=self._brevo_429())
@@ -334,38 +346,51 @@ class CrmSandbox:
         list_ids = data.get("listIds") or []
         if not isinstance(list_ids, list) or not list_ids or not all(isinstance(i, int) and i > 0 for i in list_ids):
             raise _Response(400, {"code": "missing_parameter", "message": "listIds is mandatory if newList is not defined"})
-        counts = {"created": 0, "updated": 0, "skipped": 0, "invalid": 0}
         with self._lock:
-            for row in rows:
+            process_id = next(self._process_ids)
+            self.brevo_processes[process_id] = {
+                "id": process_id, "status": "in_process", "name": "IMPORTUSERS", "reads": 0,
+                "counts": {"created": 0, "updated": 0, "skipped": 0, "invalid": 0},
+                "rows": rows, "list_ids": list_ids, "update": bool(data.get("updateExistingContacts", True)),
+                "done_at": time.monotonic() + self.import_seconds,
+                "done_at_text": _now(self.import_seconds),
+            }
+        self._after(hook, fingerprint, error=_Response(500, {"code": "internal_error",
+                                                            "message": "Internal server error"}))
+        return _Response(202, {"processId": process_id})
+
+    def _brevo_settle(self) -> None:
+        """Apply the imports whose time has come (caller holds the lock), in the order they were received."""
+        now = time.monotonic()
+        for process in self.brevo_processes.values():
+            if process["status"] != "in_process" or now < process["done_at"]:
+                continue
+            counts, when = process["counts"], process["done_at_text"]
+            sms_owner = {c["attributes"].get("SMS"): k for k, c in self.brevo_contacts.items()
+                         if c["attributes"].get("SMS")}
+            for row in process.pop("rows"):
                 email = str(row.get("email") or "").strip().lower() if isinstance(row, dict) else ""
                 attributes = row.get("attributes") if isinstance(row, dict) else None
                 kept = {k: v for k, v in (attributes or {}).items() if k in BREVO_ATTRIBUTES} \
                     if isinstance(attributes, dict) else {}
                 sms = kept.get("SMS")
                 if not _EMAIL.match(email) or (sms is not None and not _E164.match(str(sms))) or (
-                        sms is not None and any(c["attributes"].get("SMS") == sms
-                                                for k, c in self.brevo_contacts.items() if k != email)):
+                        sms is not None and sms_owner.get(sms, email) != email):
                     counts["invalid"] += 1
                     continue
-                counts[self._brevo_store(email, kept, list_ids,
-                                         update=bool(data.get("updateExistingContacts", True)))] += 1
-            process_id = next(self._process_ids)
-            # Imports are asynchronous at Brevo: the first status read still says "in_process".
-            self.brevo_processes[process_id] = {"id": process_id, "status": "in_process", "name": "IMPORTUSERS",
-                                                "counts": counts, "reads": 0}
-        self._after(hook, fingerprint, error=_Response(500, {"code": "internal_error",
-                                                            "message": "Internal server error"}))
-        return _Response(202, {"processId": process_id})
+                counts[self._brevo_store(email, kept, process["list_ids"], update=process["update"], when=when)] += 1
+                if sms is not None:
+                    sms_owner[sms] = email
+            process["status"] = "completed"
 
     def _brevo_process(self, headers, identifier) -> _Response:
         self._brevo_auth(headers)
         with self._lock:
+            self._brevo_settle()
             process = self.brevo_processes.get(int(identifier)) if identifier.isdigit() else None
             if process is None:
                 raise _Response(404, {"code": "document_not_found", "message": "Process does not exist"})
             process["reads"] += 1
-            if process["reads"] > 1:
-                process["status"] = "completed"
             return _Response(200, {k: process[k] for k in ("id", "status", "name")})
 
     def _brevo_list(self, headers, query) -> _Response:
@@ -383,6 +408,7 @@ class CrmSandbox:
         since = query.get("modifiedSince", "")
         list_id = int(query["listIds"]) if str(query.get("listIds", "")).isdigit() else None
         with self._lock:
+            self._brevo_settle()
             found = [c for c in self.brevo_contacts.values()
                      if (not since or c["modifiedAt"] >= since) and (list_id is None or list_id in c["listIds"])]
             found.sort(key=lambda c: c["modifiedAt"], reverse=query.get("sort", "desc") != "asc")
@@ -601,9 +627,9 @@ def _json_object(body: bytes, error) -> dict:
     return data
 
 
-def make_app(*, slow_seconds: float = 2.0) -> CrmSandbox:
+def make_app(*, slow_seconds: float = 2.0, import_seconds: float = 0.1) -> CrmSandbox:
     """The CRM + webhook sandbox WSGI app (fresh, empty state)."""
-    return CrmSandbox(slow_seconds=slow_seconds)
+    return CrmSandbox(slow_seconds=slow_seconds, import_seconds=import_seconds)
 
 
 def main() -> None:  # pragma: no cover

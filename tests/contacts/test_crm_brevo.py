@@ -195,3 +195,73 @@ def test_split_name(full, expected):
 def test_explicit_names_win_over_full_name():
     payload = _contact(first_name="Annie", last_name=None, full_name="Anna Müller")
     assert payload.names == ("Annie", None)
+
+
+# --- batches: POST /v3/contacts/import, its rows polled through the listing -------------------------------
+def _batch(n: int) -> list[ContactPayload]:
+    return [ContactPayload(contact_id=f"c{i}", kind="email", email=f"person{i}@batch.example", full_name=f"Ana P{i}")
+            for i in range(n)]
+
+
+def test_an_import_costs_two_calls_and_no_process_read(crm_sandbox, recording_sleep):
+    """The rows show up in the listing after the first wait: import + one listing; GET /v3/processes (Brevo's
+    100-requests-per-hour budget) is never read."""
+    with _client(crm_sandbox, sleep=recording_sleep) as client:
+        results = client.import_contacts(_batch(3), list_ids=[2])
+    stored = {c["email"]: str(c["id"]) for c in crm_sandbox.state()["brevo"]["contacts"]}
+    assert {key: r.remote_id for key, r in results.items()} == {
+        f"c{i}": stored[f"person{i}@batch.example"] for i in range(3)}, "each id on its own contact"
+    paths = [r["path"] for r in crm_sandbox.requests_to("/brevo")]
+    assert paths == ["/brevo/v3/contacts/import", "/brevo/v3/contacts"]
+    assert recording_sleep.waits == [0.1]
+
+
+def test_a_slow_import_is_polled_with_a_backoff_and_the_process_read_rarely(crm_sandbox, recording_sleep):
+    crm_sandbox.app.import_seconds = 0.6
+    with _client(crm_sandbox, sleep=recording_sleep) as client:
+        results = client.import_contacts(_batch(2), list_ids=[2])
+    assert all(r.remote_id for r in results.values())
+    assert recording_sleep.waits[:3] == [0.1, 0.2, 0.4], "each wait twice the last"
+    paths = [r["path"] for r in crm_sandbox.requests_to("/brevo")]
+    listings = paths.count("/brevo/v3/contacts")
+    reads = [p for p in paths if p.startswith("/brevo/v3/processes/")]
+    assert listings >= 3
+    assert len(reads) == sum(1 for n in range(1, listings) if n >= 2 and n & (n - 1) == 0), \
+        "the process is read at the 2nd, 4th, 8th… listing only"
+
+
+def test_a_row_the_import_skips_fails_alone_after_one_process_read(crm_sandbox, recording_sleep):
+    payloads = _batch(3)
+    payloads[1] = ContactPayload(contact_id="c1", kind="email", email="taken@batch.example", phone_e164="+4930555001")
+    crm_sandbox.app.brevo_contacts["other@elsewhere.example"] = {
+        "id": 999, "email": "other@elsewhere.example", "attributes": {"SMS": "+4930555001"}, "listIds": [],
+        "createdAt": "2020-01-01T00:00:00.000Z", "modifiedAt": "2020-01-01T00:00:00.000Z"}
+    with _client(crm_sandbox, sleep=recording_sleep) as client:
+        results = client.import_contacts(payloads, list_ids=[2])
+    assert isinstance(results["c1"], PermanentError) and "skipped taken@batch.example" in results["c1"].message
+    assert results["c0"].remote_id and results["c2"].remote_id
+    paths = [r["path"] for r in crm_sandbox.requests_to("/brevo")]
+    assert len([p for p in paths if p.startswith("/brevo/v3/processes/")]) == 1
+    assert paths[-1] == "/brevo/v3/contacts", "one last listing after the process said completed"
+
+
+def test_an_import_that_never_finishes_is_retryable(crm_sandbox):
+    crm_sandbox.app.import_seconds = 60
+    with _client(crm_sandbox, import_timeout=0.5) as client:
+        results = client.import_contacts(_batch(2), list_ids=[2])
+    assert {type(r) for r in results.values()} == {RetryableError}
+    assert results["c0"].error_class == ErrorClass.TIMEOUT and "importing again is safe" in results["c0"].message
+
+
+def test_the_listing_starts_at_brevos_clock_from_the_date_header():
+    import datetime as dt
+
+    import httpx
+
+    from contacts.crm.brevo import _modified_since
+
+    ours = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
+    with_date = httpx.Response(202, headers={"Date": "Thu, 01 Jan 2026 11:59:30 GMT"})
+    assert _modified_since(with_date, ours) == dt.datetime(2026, 1, 1, 11, 59, 28, tzinfo=dt.UTC), \
+        "Brevo's clock less 2 s, whatever ours says"
+    assert _modified_since(httpx.Response(202), ours) == ours - dt.timedelta(seconds=60)

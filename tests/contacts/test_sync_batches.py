@@ -124,3 +124,36 @@ def test_a_fax_number_is_never_sent_as_a_phone(crm_sandbox):
     assert results["f1"].remote_id.startswith("dlv_")
     [delivery] = crm_sandbox.state()["webhooks"]["deliveries"]
     assert delivery["document"]["contact"] == {"contact_id": "f1", "kind": "fax", "fax_e164": "+4930123499"}
+
+
+def test_payloads_take_a_fixed_number_of_queries_for_rows_loaded_without_their_relations(django_assert_max_num_queries):
+    """The sync hooks get the engine's rows (no domain or business loaded) and do not read them again: the
+    payloads of 30 contacts over 3 sites cost the same few queries as those of one."""
+    from tests.contacts.factories import ContactSourceFactory
+    from tests.places.factories import LocalBusinessFactory
+
+    sites = [DomainFactory(domain=f"site{i}.example") for i in range(3)]
+    business = LocalBusinessFactory(domain=sites[0], name="Praxis Eins", city="Berlin", phone_e164="+4930111111")
+    other = LocalBusinessFactory(domain=sites[2], name="Second Site Co")
+    contacts = [ContactFactory(domain=sites[i % 3], name=f"Ana Person{i}") for i in range(30)]
+    Contact.objects.filter(pk=contacts[2].pk).update(business=other)
+    ContactFactory(phone=True, domain=sites[0], value="+4930555123", name="Ana Person0")
+    source = ContactSourceFactory(contact=contacts[0])
+    rows = list(Contact.objects.filter(pk__in=[c.pk for c in contacts]))  # what the engine hands a hook
+    with django_assert_max_num_queries(4):  # domains, businesses, own phones, sources
+        payloads = contact_payloads(rows)
+    first = payloads[contacts[0].pk]
+    assert (first.company_name, first.city, first.business_phone_e164) == ("Praxis Eins", "Berlin", "+4930111111")
+    assert (first.phone_e164, first.source_url, first.domain) == ("+4930555123", source.page.url, "site0.example")
+    assert payloads[contacts[2].pk].company_name == "Second Site Co", "the contact's own business wins"
+    assert payloads[contacts[1].pk].company_name is None and payloads[contacts[1].pk].domain == "site1.example"
+    assert business.pk != other.pk
+
+
+def test_a_payloads_present_fields_are_computed_once_and_handed_out_as_copies():
+    payload = ContactPayload(contact_id="c1", kind="email", email=" a@b.example ", full_name="", city=None)
+    first = payload.present()
+    first["email"] = "changed"
+    assert payload.present() == {"contact_id": "c1", "kind": "email", "email": "a@b.example"}
+    assert payload.present() is not payload.present()
+    assert payload == ContactPayload(contact_id="c1", kind="email", email=" a@b.example ", full_name="", city=None)

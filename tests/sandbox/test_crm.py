@@ -75,6 +75,26 @@ def test_brevo_create_then_update_then_get(sandbox):
     assert sandbox.get("/brevo/v3/contacts/1", headers=BREVO).json()["email"] == "a+b@example.com"
 
 
+def test_brevo_import_is_applied_asynchronously(sandbox):
+    """As at Brevo: 202 with a process id; the rows appear (and the process completes) only later."""
+    app = crm.CrmSandbox(import_seconds=0.3)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox") as client:
+        answer = client.post("/brevo/v3/contacts/import", headers=BREVO, json={
+            "jsonBody": [{"email": "a@x.example", "attributes": {"FIRSTNAME": "Ana"}}, {"email": "not an email"}],
+            "listIds": [2], "updateExistingContacts": True})
+        assert answer.status_code == 202
+        process = answer.json()["processId"]
+        assert client.get(f"/brevo/v3/processes/{process}", headers=BREVO).json()["status"] == "in_process"
+        assert client.get("/brevo/v3/contacts", headers=BREVO, params={"listIds": 2}).json()["contacts"] == []
+        app.brevo_processes[process]["done_at"] = 0  # its time has come
+        [contact] = client.get("/brevo/v3/contacts", headers=BREVO, params={"listIds": 2}).json()["contacts"]
+        assert (contact["email"], contact["attributes"]) == ("a@x.example", {"FIRSTNAME": "Ana"})
+        assert contact["modifiedAt"] == app.brevo_processes[process]["done_at_text"]
+        assert client.get(f"/brevo/v3/processes/{process}", headers=BREVO).json() == {
+            "id": process, "status": "completed", "name": "IMPORTUSERS"}
+        assert app.brevo_processes[process]["counts"] == {"created": 1, "updated": 0, "skipped": 0, "invalid": 1}
+
+
 def test_brevo_errors(sandbox):
     missing = sandbox.get("/brevo/v3/contacts/nobody@example.com", headers=BREVO)
     assert missing.status_code == 404
