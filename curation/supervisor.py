@@ -91,7 +91,7 @@ class Supervisor:
         command: list[str],
         stall_seconds: float = 90.0,
         check_seconds: float = 5.0,
-        stop_grace: float = 2.5,
+        stop_grace: float = 2.0,
         env: dict | None = None,
         wake: Callable[[str], None] | None = None,
         log: Callable[[str], None] = logger.warning,
@@ -167,7 +167,7 @@ class Supervisor:
             except ProcessLookupError:
                 pass
         try:
-            self.proc.wait(timeout=2)
+            self.proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             pass
         released = self._release_held(self.known_pids, why)

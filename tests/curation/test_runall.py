@@ -87,12 +87,23 @@ def queue_widgets(site, n: int, behaviour: str) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_make_run_stops_cleanly_within_five_seconds(make_run, site, sig):
+    """Hooks of 1 s: the runs stop after their current rows and release the rest themselves."""
+    stop_and_check(make_run, site, sig, "sleep:1")
+
+
+def test_make_run_stops_within_five_seconds_when_a_hook_does_not_finish(make_run, site):
+    """Hooks of 30 s (a hung request): the supervisor kills its cluster after its grace period and releases
+    what the killed processes held; still nothing is left running after 5 s and no attempt is spent."""
+    stop_and_check(make_run, site, signal.SIGINT, "sleep:30")
+
+
+def stop_and_check(make_run, site, sig, behaviour: str) -> None:
     wait_until(lambda: "ScraperSky is running on" in make_run.output(), 240, "make run's banner", interval=0.5)
     # The banner is the last block of the start-up: no child's start line comes after it.
     tail = make_run.output().split("ScraperSky is running on", 1)[1]
     assert "sandbox:" not in tail and "Q Cluster" not in tail and "Starting development server" not in tail, tail
 
-    queue_widgets(site, 40, "sleep:1")
+    queue_widgets(site, 40, behaviour)
     site.wake("widget_check")
     wait_until(lambda: HookCall.objects.using(site.db).exists(), 60, "a worker to start a hook")
     processes = descendants(make_run.proc.pid)
@@ -114,6 +125,8 @@ def test_make_run_stops_cleanly_within_five_seconds(make_run, site, sig):
                                                  sorted(gone_at.items(), key=lambda item: item[1])})
     left = {pid: processes.get(pid, "make") for pid in watched if pid not in gone_at}
     assert not left, f"still running 10 s after {sig.name}: {left}"
+    # Measured from the signal (stop profile above): about 2 s on a machine with a load average of 17 on
+    # 2 cores; every wait of the stop path is bounded so that the sum stays under 5 s (runall.py).
     slowest = max(gone_at.values())
     assert slowest <= 5.0, f"the last process took {slowest:.1f}s to stop: {gone_at}"
     assert min(gone_at[pid] for pid in sandbox) >= max(gone_at[pid] for pid in workers), (

@@ -17,8 +17,8 @@ class Command(BaseCommand):
                             help="Restart the cluster when due rows wait this long with no progress (default 90).")
         parser.add_argument("--check-seconds", type=float, default=float(os.environ.get("WORKER_CHECK_SECONDS", 5)),
                             help="How often the watchdog looks (default 5).")
-        parser.add_argument("--stop-grace", type=float, default=2.5,
-                            help="Seconds a stopping cluster gets before it is killed (default 2.5).")
+        parser.add_argument("--stop-grace", type=float, default=2.0,
+                            help="Seconds a stopping cluster gets before it is killed (default 2).")
 
     def handle(self, *args, **options):
         supervisor = Supervisor(

@@ -11,9 +11,37 @@ from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
 # How long each stage of a stop may take: the workers first (the supervisor stops its cluster in
-# 2.5 s at most, then releases what it held), then the sandbox. All gone within 5 s.
-WORKER_STOP_SECONDS = 3.8
+# 2 s at most, then releases what it held), then the sandbox; a stage's stragglers are killed and
+# get KILL_WAIT_SECONDS to go. Worst case 3.4 + 0.3 + 0.5 + 0.3 = 4.5 s: all gone within 5 s.
+WORKER_STOP_SECONDS = 3.4
 REST_STOP_SECONDS = 0.5
+KILL_WAIT_SECONDS = 0.3
+
+
+def _process_tree(root: int) -> dict[int, int]:
+    """pid -> process group of `root` and every live process below it (Linux /proc; {} elsewhere)."""
+    parents: dict[int, tuple[int, int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return {}
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()  # state ppid pgrp ...
+        if len(fields) > 2 and fields[0] != "Z":
+            parents[int(entry)] = (int(fields[1]), int(fields[2]))
+    tree = {root: parents[root][1]} if root in parents else {}
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in parents.items() if ppid in frontier and pid not in tree}
+        tree.update({pid: parents[pid][1] for pid in frontier})
+    return tree
 
 
 def _load_prctl():
@@ -115,10 +143,15 @@ class Command(BaseCommand):
             stream.flush()
 
     def _stop(self, procs: dict[str, subprocess.Popen]) -> None:
-        """Workers and web first (the workers release their rows while the sandbox still answers), then the sandbox."""
+        """Workers and web first (the workers release their rows while the sandbox still answers), then the sandbox.
+
+        Each child's whole process tree is noted before it is signalled: the worker supervisor runs its
+        cluster in a session of its own, so if the supervisor has to be killed, its cluster's processes
+        (re-parented by then) are still found and killed with it, and none is left behind."""
         stages = [(["worker", "web"], WORKER_STOP_SECONDS), (["sandbox"], REST_STOP_SECONDS)]
         for names, seconds in stages:
             group = [procs[n] for n in names if n in procs]
+            trees = {proc.pid: _process_tree(proc.pid) for proc in group}
             for proc in group:
                 self._signal_group(proc, signal.SIGTERM)
             deadline = time.monotonic() + seconds
@@ -127,10 +160,20 @@ class Command(BaseCommand):
                     proc.wait(timeout=max(0.05, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     pass
-            for proc in group:  # whatever is left of each child's group (a stuck process, a grandchild)
+                trees[proc.pid].update(_process_tree(proc.pid))  # processes started since (a restarted cluster)
+            for proc in group:  # whatever is left of each child's tree (a stuck process, a grandchild)
                 self._signal_group(proc, signal.SIGKILL)
+                for pid, pgid in trees[proc.pid].items():
+                    if pgid == os.getpgrp():
+                        continue
+                    for kill, target in ((os.killpg, pgid), (os.kill, pid)):
+                        try:
+                            kill(target, signal.SIGKILL)
+                        except (ProcessLookupError, PermissionError):
+                            pass
+            for proc in group:
                 try:
-                    proc.wait(timeout=1)
+                    proc.wait(timeout=KILL_WAIT_SECONDS)
                 except subprocess.TimeoutExpired:
                     pass
 
