@@ -1,8 +1,10 @@
 """The original system's WF8 contact routes that are not a list or a status update (issue #13).
 
 The contacts listing and `contacts/status[/filtered]` are generated from the
-contact_validation declaration (curation.legacy, contacts.workflows). Here:
-CRM selection, validation requests and reports, one contact, and the n8n
+contact_validation declaration (curation.legacy, contacts.workflows), and so
+are the record routes (`POST /contacts/`, `GET|PUT|DELETE /contacts/{id}`),
+whose create/update/delete handlers are here (they call contacts.manual).
+Here too: CRM selection, validation requests and reports, and the n8n
 enrichment callback under its original path with its original Bearer secret.
 Every status change goes through `curation.services.curation_status_set`.
 """
@@ -13,22 +15,23 @@ import uuid
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contacts import manual
 from contacts.api import EnrichmentCaller, EnrichmentWebhookApi
-from contacts.models import Contact
+from contacts.models import Contact, ContactKind
 from contacts.workflows import CONTACT_FILTERS, SYNC_WORKFLOWS
 from curation import registry
-from curation.legacy import TAG, LegacyInputError, apply_filter, both_slashes, item
+from curation.legacy import TAG, LegacyConflict, LegacyInputError, apply_filter, both_slashes, item
 from curation.services import curation_status_set
+from pages.services import AlreadyKnown
 
 CRMS = ("brevo", "hubspot", "mautic", "n8n")
 VALIDATION_FILTERS = {  # the original validate/all filter names
@@ -189,25 +192,97 @@ class ValidationSummaryApi(APIView):
         return Response(counts)
 
 
-class ContactItemApi(APIView):
-    """`GET|DELETE /api/v3/contacts/{contact_id}` (unslashed: the slashed form is our own contact)."""
+# --- the original's contact records: POST /contacts/, PUT|DELETE /contacts/{id} ------------------------
+# Routed by the generator (curation.legacy: the description's create/update/delete in contacts.workflows);
+# these handlers call contacts.manual.
 
-    queryset = Contact.objects.all()  # DELETE needs contacts.delete_contact
+# ContactUpdate fields that are curation statuses here, and the workflow each one curates.
+STATUS_FIELDS = {"contact_curation_status": "contact_validation",
+                 **{f"{crm}_sync_status": wf for crm, wf in SYNC_WORKFLOWS.items()}}
+SYNC_IN = {"New": "New", "Selected": "Selected", "Skipped": "Rejected"}
+# Accepted and ignored: derived here (email_type, has_gmail) or not kept (context, source_job_id; the
+# source page gives source_url).
+IGNORED = {"email_type", "has_gmail", "context", "source_url", "source_job_id", "tenant_id"}
 
-    def _contact(self, contact_id) -> Contact:
-        contact = Contact.objects.prefetch_related("sources__page").filter(pk=contact_id).first()
-        if contact is None:
-            raise NotFound(f"Contact {contact_id} not found")
-        return contact
 
-    @_legacy(summary="Original: one contact", operation_id="legacy_contact_retrieve")
-    def get(self, request, contact_id):
-        return Response(item(registry.get("contact_validation"), self._contact(contact_id)))
+class ContactCreateInput(serializers.Serializer):
+    """The original ContactCreate (email was required there; here an email or a phone number)."""
 
-    @_legacy(summary="Original: delete a contact", responses={204: None}, operation_id="legacy_contact_destroy")
-    def delete(self, request, contact_id):
-        self._contact(contact_id).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    domain_id = serializers.UUIDField()
+    page_id = serializers.UUIDField(required=False, allow_null=True)
+    email = serializers.CharField(max_length=320, required=False, allow_null=True, allow_blank=True)
+    phone_number = serializers.CharField(max_length=50, required=False, allow_null=True, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+
+
+def _conflict(exc: AlreadyKnown) -> Response:
+    return Response({"detail": exc.message, "existing": exc.existing}, status=status.HTTP_409_CONFLICT)
+
+
+def contact_create(*, request, workflow) -> Response:
+    """`POST /api/v3/contacts/`: 201 and the contact in the original ContactRead shape."""
+    data = _valid(ContactCreateInput, request.data)
+    try:
+        made = manual.contact_create(domain_id=data["domain_id"], page_id=data.get("page_id"),
+                                     email=data.get("email"), phone_number=data.get("phone_number"),
+                                     name=data.get("name") or "", user=request.user)
+    except AlreadyKnown as exc:
+        return _conflict(exc)
+    rows = {c.pk: c for c in Contact.objects.prefetch_related("sources__page").filter(pk__in=[c.pk for c in made])}
+    body = item(workflow, rows[made[0].pk])
+    if len(made) > 1:  # the original kept a phone on the email's row; here it is a contact of its own
+        body["phone_contact_id"] = str(made[1].pk)
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _same_value(row: Contact, key: str, value) -> bool:
+    kind = ContactKind.EMAIL if key == "email" else ContactKind.PHONE
+    if value in (None, ""):
+        return row.kind != kind
+    if row.kind != kind:
+        return False
+    return manual.contact_value_clean(kind=kind, raw=str(value), domain=row.domain).normalized == row.normalized
+
+
+def contact_update(*, request, workflow, row: Contact) -> None:
+    """`PUT /api/v3/contacts/{id}` (the original ContactUpdate): the name and the curation statuses change;
+    what the workers own may be sent back unchanged (a read-modify-write client), never changed (400)."""
+    body = request.data
+    if not isinstance(body, dict):
+        raise LegacyInputError("The body must be a JSON object")
+    current = item(workflow, row)
+    name, statuses = None, {}
+    for key, value in body.items():
+        if key in IGNORED:
+            continue
+        if key == "name":
+            if value is not None and not isinstance(value, str):
+                raise LegacyInputError("name must be a string")
+            name = value or ""
+        elif key in ("email", "phone_number"):
+            if not _same_value(row, key, value):
+                raise LegacyInputError(
+                    f"{key}: a contact's value is its identity here and is not rewritten; create the corrected "
+                    "contact (POST /api/v3/contacts/) and delete this one")
+        elif key in STATUS_FIELDS:
+            if value is None or value == current.get(key):
+                continue
+            target = registry.get(STATUS_FIELDS[key])
+            if key == "contact_curation_status":
+                statuses[target.name] = workflow.legacy.curation_from_original(workflow, value, what=key)
+            elif value in SYNC_IN:
+                statuses[target.name] = SYNC_IN[value]
+            else:
+                raise LegacyInputError(f"{key}: {value!r} is set by the workers; allowed: New, Selected, Skipped")
+        elif key in current and value != current[key] and value is not None:
+            raise LegacyInputError(f"{key} is set by the workers here and cannot be changed by hand")
+    manual.contact_update(contact=row, name=name, statuses=statuses, user=request.user)
+
+
+def contact_delete(*, request, workflow, row: Contact) -> None:
+    """`DELETE /api/v3/contacts/{id}` (the delete permission); 409 while a worker holds the contact."""
+    if not manual.contact_delete(contact=row):
+        raise LegacyConflict("A worker is processing this contact right now; try again in a moment")
 
 
 # --- the n8n enrichment callback ------------------------------------------------------------------------
@@ -263,5 +338,3 @@ urlpatterns = [
     *both_slashes("webhooks/n8n/enrichment-complete", N8nEnrichmentApi, "legacy-n8n-enrichment"),
     *both_slashes("webhooks/n8n/health", N8nHealthApi, "legacy-n8n-health"),
 ]
-urlpatterns.append(  # unslashed only: `contacts/<uuid>/` is our own contact
-    path("contacts/<uuid:contact_id>", ContactItemApi.as_view(), name="legacy-contact"))

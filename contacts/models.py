@@ -59,6 +59,7 @@ class ExtractionMethod(models.TextChoices):
     TEXT = "text", "Visible text"
     ENTITY = "entity", "HTML entities"
     OBFUSCATED = "obfuscated", "[at]/[dot] obfuscation"
+    MANUAL = "manual", "Entered by hand (API)"  # contacts.manual: never marked gone by a re-scrape
 
 
 class EnrichmentStatus(models.TextChoices):

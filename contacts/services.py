@@ -34,6 +34,7 @@ from contacts.models import (
     ContactKind,
     ContactSource,
     EnrichmentEvent,
+    ExtractionMethod,
     SocialLink,
     Suppression,
     SuppressionKind,
@@ -223,7 +224,9 @@ def _upsert_contacts(domain, business, wanted: dict, now, result: RecordResult) 
 
 
 def _upsert_sources(page, contacts: dict, sources: list, now, result: RecordResult) -> None:
-    existing = {(s.contact_id, s.method): s for s in ContactSource.objects.filter(page=page)}
+    # A source typed in by hand (contacts.manual) is not the scraper's to confirm or mark gone.
+    existing = {(s.contact_id, s.method): s
+                for s in ContactSource.objects.filter(page=page).exclude(method=ExtractionMethod.MANUAL)}
     found_pairs = set()
     to_create, to_refresh = [], []
     for kind, normalized, method, written in sources:

@@ -137,6 +137,11 @@ CONTACT_LEGACY = Legacy(
     processing_out=_PROCESSING,
     prefetch_related=("sources__page",),
     own_list="contacts.api.ContactViewSet",
+    # The original's records: POST /contacts/, GET|PUT|DELETE /contacts/{id} (contacts.legacy → contacts.manual).
+    item_route=True,
+    create="contacts.legacy.contact_create",
+    update="contacts.legacy.contact_update",
+    delete="contacts.legacy.contact_delete",
 )
 
 contact_validation = register(Workflow(

@@ -9,6 +9,10 @@ code of its own:
   (`{"<ids_field>": [...], "<status_field>": "Selected"}`);
 - `PUT  /api/v3/<prefix>/<status_path>/filtered`: the original "select all
   matching" update.
+- where the original had records (`item_route`, `create`, `update`, `delete`):
+  `POST /api/v3/<list_path>` and `GET|PUT|DELETE /api/v3/<prefix>/{id}`, the
+  GET generic, the others answered by handlers the description names in the
+  app's legacy module. On the slashed record path our own record answers GET.
 
 Both slash forms answer directly (no redirect). The updates call
 `curation.services.curation_status_set`, the one status service behind admin
@@ -37,7 +41,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -65,6 +69,14 @@ ORIGINAL_CURATION = {"Rejected": "Not a Fit"}
 
 class LegacyInputError(services.CurationInputError):
     """Bad input to a legacy route (400, nothing changed)."""
+
+
+class LegacyConflict(APIException):
+    """The request collides with the state of a row (409, nothing changed)."""
+
+    status_code = 409
+    default_detail = "Conflict"
+    default_code = "conflict"
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,14 @@ class Legacy:
     prefetch_related: tuple = ()
     defer: tuple = ()
     own_list: str | None = None  # dotted path of our ViewSet on the same path (answers unmarked requests)
+    # The original's record routes (CRUD), where it had them: `POST <list_route>` and
+    # `GET|PUT|DELETE <prefix>/{id}`. Each names a handler in the app's legacy module (dotted path):
+    # create(*, request, workflow) -> Response; update(*, request, workflow, row) -> dict (the item);
+    # delete(*, request, workflow, row) -> None. `item_route` alone gives the GET.
+    item_route: bool = False
+    create: str | None = None
+    update: str | None = None
+    delete: str | None = None
 
     @property
     def list_route(self) -> str:
@@ -387,6 +407,47 @@ class LegacyStatusFilteredView(LegacyView):
         return Response(status_set_filtered(request, self.workflow))
 
 
+class LegacyItemView(LegacyView):
+    """`GET <prefix>/{id}`: one row in the original item shape (404 JSON when unknown)."""
+
+    def row(self, pk):
+        legacy: Legacy = self.workflow.legacy
+        queryset = self.workflow.model_class._default_manager.all()
+        if legacy.select_related:
+            queryset = queryset.select_related(*legacy.select_related)
+        if legacy.prefetch_related:
+            queryset = queryset.prefetch_related(*legacy.prefetch_related)
+        row = queryset.filter(pk=pk).first()
+        if row is None:
+            raise NotFound(f"{self.workflow.model_class._meta.verbose_name.capitalize()} {pk} not found")
+        return row
+
+    def get(self, request, pk, *args, **kwargs):
+        return Response(item(self.workflow, self.row(pk)))
+
+
+def _item_put(self, request, pk, *args, **kwargs):
+    """`PUT <prefix>/{id}`: the app's update handler, then the row as it is now."""
+    workflow = self.workflow
+    _check_change(request, workflow)
+    import_string(workflow.legacy.update)(request=request, workflow=workflow, row=self.row(pk))
+    return Response(item(workflow, self.row(pk)))
+
+
+def _item_delete(self, request, pk, *args, **kwargs):
+    """`DELETE <prefix>/{id}`: the app's delete handler; 204."""
+    workflow = self.workflow
+    import_string(workflow.legacy.delete)(request=request, workflow=workflow, row=self.row(pk))
+    return Response(status=204)
+
+
+def _create_handler():
+    def post(self, request, *args, **kwargs):
+        """`POST <list_route>`: the original's create (the app's handler answers)."""
+        return import_string(self.workflow.legacy.create)(request=request, workflow=self.workflow)
+    return post
+
+
 def _params_doc(legacy: Legacy) -> list[OpenApiParameter]:
     params = [OpenApiParameter(name, str, description="Original filter") for name in legacy.filters]
     if legacy.pagination.startswith("offset"):
@@ -410,6 +471,15 @@ def view_class(base: type[LegacyView], workflow: Workflow, *, documented: bool) 
     attrs = {"workflow_name": workflow.name, "queryset": workflow.model_class._default_manager.all()}
     name = f"Legacy{base.__name__.removeprefix('Legacy')}_{workflow.name}{'' if documented else '_alt'}"
     cls = type(name, (base,), attrs)
+    if base is LegacyItemView:
+        return _item_view_class(cls, workflow, documented=documented)
+    if base is LegacyListView and legacy.create:
+        verbose = workflow.model_class._meta.verbose_name
+        cls.post = extend_schema(
+            tags=[TAG], operation_id=f"legacy_{workflow.name}_create", request=OpenApiTypes.OBJECT,
+            responses={201: OpenApiTypes.OBJECT}, summary=f"Original: create a {verbose}",
+            description=f"Compatibility surface: the original `POST {legacy.list_route}`. {TAG_DESCRIPTION}",
+            exclude=not documented)(_create_handler())
     if base is LegacyListView:
         method, schema = "get", extend_schema(
             tags=[TAG], operation_id=f"legacy_{workflow.name}_list", parameters=_params_doc(legacy),
@@ -433,6 +503,32 @@ def view_class(base: type[LegacyView], workflow: Workflow, *, documented: bool) 
         return base_method(self, request, *args, **kwargs)
 
     setattr(cls, method, schema(handler))
+    return cls
+
+
+def _item_view_class(cls: type[LegacyItemView], workflow: Workflow, *, documented: bool) -> type[LegacyItemView]:
+    """The record view of one workflow: GET always, PUT and DELETE where the description names handlers."""
+    legacy: Legacy = workflow.legacy
+    verbose = workflow.model_class._meta.verbose_name
+    docs = {
+        "get": dict(responses={200: OpenApiTypes.OBJECT}, summary=f"Original: one {verbose}"),
+        "put": dict(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT},
+                    summary=f"Original: update a {verbose}"),
+        "delete": dict(responses={204: None}, summary=f"Original: delete a {verbose}"),
+    }
+    handlers = {"get": LegacyItemView.get, "put": _item_put if legacy.update else None,
+                "delete": _item_delete if legacy.delete else None}
+    for method, base_method in handlers.items():
+        if base_method is None:
+            continue  # not offered: 405 (the original had no such route)
+
+        def handler(self, request, *args, _base=base_method, **kwargs):
+            return _base(self, request, *args, **kwargs)
+
+        setattr(cls, method, extend_schema(
+            tags=[TAG], operation_id=f"legacy_{workflow.name}_{'retrieve' if method == 'get' else method}",
+            description=f"Compatibility surface: the original `{method.upper()} /api/v3/{legacy.prefix}/{{id}}`. "
+                        f"{TAG_DESCRIPTION}", exclude=not documented, **docs[method])(handler))
     return cls
 
 
@@ -482,6 +578,32 @@ def shared_list_view(workflow: Workflow, legacy_view):
     return csrf_exempt(view)
 
 
+@cache
+def _own_detail_view(dotted: str):
+    """Our own record view (`<prefix>/<pk>/`) as the router builds it."""
+    viewset = import_string(dotted)
+    actions = {m: a for m, a in (("get", "retrieve"), ("put", "update"), ("patch", "partial_update"),
+                                 ("delete", "destroy")) if hasattr(viewset, a)}
+    return viewset.as_view(actions, detail=True, suffix="Instance")
+
+
+def shared_item_view(workflow: Workflow, legacy_view):
+    """The slashed record path, which our own API holds: GET is ours; a method only the original had
+    (PUT, DELETE where our record is read-only) is the original's."""
+
+    def view(request, *args, **kwargs):
+        own = _own_detail_view(workflow.legacy.own_list)
+        method = request.method.lower()
+        original = method not in own.actions and method not in ("head", "options") and \
+            getattr(legacy_view.cls, method, None) is not None
+        return (legacy_view if original else own)(request, *args, **kwargs)
+
+    own = _own_detail_view(workflow.legacy.own_list)
+    for name in ("cls", "initkwargs", "actions"):
+        setattr(view, name, getattr(own, name))
+    return csrf_exempt(view)
+
+
 def _route(path: str, slash: bool) -> str:
     return rf"^{path}/$" if slash else rf"^{path}$"
 
@@ -499,11 +621,18 @@ def workflow_urlpatterns(workflow: Workflow) -> list:
             view = shared_list_view(workflow, view)
         patterns.append(re_path(_route(legacy.list_route, slash), view,
                                 name=f"legacy-{workflow.name}-list{'' if documented else '-alt'}"))
-    status_path = f"{legacy.prefix}/{legacy.status_path}"
-    for base, path, suffix in ((LegacyStatusView, status_path, "status"),
-                               (LegacyStatusFilteredView, f"{status_path}/filtered", "status-filtered")):
+    if legacy.item_route or legacy.update or legacy.delete:
         for slash in (False, True):
-            patterns.append(re_path(_route(path, slash), view_class(base, workflow, documented=not slash).as_view(),
+            view = view_class(LegacyItemView, workflow, documented=not slash).as_view()
+            if slash and legacy.own_list:
+                view = shared_item_view(workflow, view)
+            patterns.append(path(f"{legacy.prefix}/<uuid:pk>{'/' if slash else ''}", view,
+                                 name=f"legacy-{workflow.name}-item{'-alt' if slash else ''}"))
+    status_path = f"{legacy.prefix}/{legacy.status_path}"
+    for base, route, suffix in ((LegacyStatusView, status_path, "status"),
+                                (LegacyStatusFilteredView, f"{status_path}/filtered", "status-filtered")):
+        for slash in (False, True):
+            patterns.append(re_path(_route(route, slash), view_class(base, workflow, documented=not slash).as_view(),
                                     name=f"legacy-{workflow.name}-{suffix}{'-alt' if slash else ''}"))
     return patterns
 

@@ -2,7 +2,8 @@
 
 The stage lists and status updates are generated from the workflow
 declarations (curation.legacy); these are the entry points that create rows
-(reference §5.3). They call the pages services (`pages.submissions`), the same
+(reference §5.3), the sitemap-file record handlers the generator routes, and
+the scan job status. They call the pages services (`pages.submissions`), the same
 normalisation and deduplication as our own `POST /domains/` and CSV import.
 """
 from __future__ import annotations
@@ -14,11 +15,14 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from curation.legacy import TAG, LegacyInputError, both_slashes
+from curation import registry
+from curation.legacy import TAG, LegacyConflict, LegacyInputError, both_slashes, item
+from curation.services import curation_status_set
 from pages import services, submissions
 from pages.api import CsvTextParser
 from pages.models import Domain, Page, SitemapFile
 from pages.services import AlreadyKnown, DomainSource
+from places.models import PlaceSearch
 
 MAX_CSV_ROWS = 1000
 
@@ -200,6 +204,67 @@ class PagesImportCsvApi(CsvImportView):
         return Response(csv_report(values, result))
 
 
+# --- the original's sitemap-file records: POST /sitemap-files/, PUT|DELETE /sitemap-files/{id} ----------
+# Routed by the generator (curation.legacy: the description's create/update/delete in pages.workflows).
+
+class SitemapFileCreateInput(serializers.Serializer):
+    """The original SitemapFileCreate (`sitemap_url`, or `url` by its field name). The file's own state
+    (status, url_count, file_path, error_message, processing_time) is the workers' here: accepted, ignored."""
+
+    domain_id = serializers.UUIDField()
+    sitemap_url = serializers.CharField(max_length=2000, required=False)
+    url = serializers.CharField(max_length=2000, required=False)
+
+    def validate(self, attrs):
+        if not (attrs.get("sitemap_url") or attrs.get("url")):
+            raise serializers.ValidationError({"sitemap_url": ["This field is required."]})
+        return attrs
+
+
+def sitemap_file_create(*, request, workflow) -> Response:
+    """`POST /api/v3/sitemap-files/`: 201 and the file in the original SitemapFileRead shape; 409 if known."""
+    data = _valid(SitemapFileCreateInput, request.data)
+    try:
+        row = submissions.sitemap_file_create(domain_id=data["domain_id"], url=data.get("sitemap_url") or data["url"],
+                                              user=request.user)
+    except AlreadyKnown as exc:
+        return _conflict(exc)
+    return Response(item(workflow, SitemapFile.objects.select_related("domain").get(pk=row.pk)),
+                    status=status.HTTP_201_CREATED)
+
+
+def sitemap_file_update(*, request, workflow, row: SitemapFile) -> None:
+    """`PUT /api/v3/sitemap-files/{id}` (the original SitemapFileUpdate): `deep_scrape_curation_status` goes
+    through the one status service (Selected queues the import); the rest may be sent back unchanged (a
+    read-modify-write client), never changed: the file's URL and domain are its identity, its state the
+    workers'. An empty body is a 400, as in the original."""
+    body = request.data
+    if not isinstance(body, dict):
+        raise LegacyInputError("The body must be a JSON object")
+    body = {k: v for k, v in body.items() if k != "tenant_id"}
+    if not body:
+        raise LegacyInputError("No update data provided.")
+    current = item(workflow, row)
+    current["url"] = current["sitemap_url"]
+    wanted = None
+    for key, value in body.items():
+        if key == workflow.legacy.status_field:
+            if value is not None and value != current[key]:
+                wanted = workflow.legacy.curation_from_original(workflow, value, what=key)
+        elif key in current and value is not None and str(value) != str(current[key]):
+            what = "is the file's identity" if key in ("domain_id", "sitemap_url", "url") else "is the workers'"
+            raise LegacyInputError(f"{key} {what} here and cannot be changed; "
+                                   "only deep_scrape_curation_status can")
+    if wanted is not None:
+        curation_status_set(workflow=workflow, ids=[row.pk], status=wanted, actor=request.user, source="api")
+
+
+def sitemap_file_delete(*, request, workflow, row: SitemapFile) -> None:
+    """`DELETE /api/v3/sitemap-files/{id}` (the delete permission); 409 while a worker imports it."""
+    if not submissions.sitemap_file_delete(sitemap_file=row):
+        raise LegacyConflict("A worker is importing this sitemap file right now; try again in a moment")
+
+
 # --- sitemap scan -----------------------------------------------------------------------------------------
 
 class ScanInput(serializers.Serializer):
@@ -240,7 +305,61 @@ class SitemapScanStatusApi(APIView):
         return Response(scan_status(domain))
 
 
+class ScanJobStatusApi(APIView):
+    """`GET /api/v3/scan/status/{job_id}`: the original email scanner's job status (its JobStatusResponse).
+
+    That scanner's start route was gone and its jobs always ended in Error (B-21); its jobs were website
+    scans of a domain. Here a job id is one of our scan records: a sitemap scan (`POST /sitemap/scan`'s
+    job_id, the domain: its discovery status, with what the pipeline found on the site since) or a place
+    search (the search's status). Anything else is a 404.
+    """
+
+    permission_model = Domain  # scrapersky.permissions: reading needs pages.view_domain
+
+    @_legacy(summary="Original: the status of a scan job (a sitemap scan or a place search)")
+    def get(self, request, job_id):
+        domain = Domain.objects.filter(pk=job_id).first()
+        if domain is not None:
+            return Response(domain_job_status(domain))
+        search = PlaceSearch.objects.filter(pk=job_id).first()
+        if search is not None and request.user.has_perm("places.view_placesearch"):
+            return Response(search_job_status(search))
+        return Response({"detail": "Scan job not found"}, status=status.HTTP_404_NOT_FOUND)
+
+
+def domain_job_status(domain: Domain) -> dict:
+    """A domain's sitemap scan as the original JobStatusResponse."""
+    state, progress = SCAN_STATUS.get(domain.sitemap_discovery_processing_status, ("pending", 0.0))
+    scraped = domain.pages.filter(**{registry.get("page_scrape").status_field: "Completed"}).count()
+    return {
+        "job_id": str(domain.pk), "status": state, "progress": progress, "domain_id": str(domain.pk),
+        "created_by": None,
+        "result_data": {"domain": domain.domain, "sitemaps_found": domain.sitemap_files.count(),
+                        "pages_found": domain.pages.count(), "pages_scanned": scraped,
+                        "contacts_found": domain.contacts.count()},
+        "error": domain.sitemap_discovery_processing_error or None,
+        "job_metadata": {"job_type": "sitemap_scan", "status_url": f"/api/v3/sitemap/status/{domain.pk}"},
+        "created_at": domain.created_at.isoformat(), "updated_at": domain.updated_at.isoformat(),
+    }
+
+
+def search_job_status(search: PlaceSearch) -> dict:
+    """A place search as the original JobStatusResponse."""
+    state, progress = SCAN_STATUS.get(search.place_search_processing_status, ("pending", 0.0))
+    return {
+        "job_id": str(search.pk), "status": state, "progress": progress, "domain_id": None,
+        "created_by": None,
+        "result_data": {"results_found": search.results_found, "results_new": search.results_new},
+        "error": search.place_search_processing_error or None,
+        "job_metadata": {"job_type": "places_search", "business_type": search.query,
+                         "location": search.location_text,
+                         "status_url": f"/api/v3/localminer-discoveryscan/search/status/{search.pk}"},
+        "created_at": search.created_at.isoformat(), "updated_at": search.updated_at.isoformat(),
+    }
+
+
 urlpatterns = [
+    *both_slashes("scan/status/<uuid:job_id>", ScanJobStatusApi, "legacy-scan-job-status"),
     *both_slashes("domains/direct-submit", DomainsDirectSubmitApi, "legacy-domains-direct-submit"),
     *both_slashes("domains/import-csv", DomainsImportCsvApi, "legacy-domains-import-csv"),
     *both_slashes("sitemaps/direct-submit", SitemapsDirectSubmitApi, "legacy-sitemaps-direct-submit"),

@@ -4,14 +4,16 @@ Domains have theirs in `pages.services.domain_submit`; a submitted sitemap or
 page URL gets its domain from there too (the one normalisation, B-14). New
 rows start with curation New; `queue=True` marks them Selected through
 `curation.services.curation_status_set`, which queues them like any curator's
-selection.
+selection. `sitemap_file_create` / `sitemap_file_delete` are the original's
+sitemap-file records (one file typed in for a known domain; a delete that
+spares a file being imported).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from curation import registry
 from curation.services import CurationInputError, curation_status_set
@@ -181,3 +183,41 @@ def domain_scan_request(*, base_url: str, user=None):
         curation_status_set(workflow=registry.get("sitemap_discovery"), ids=[domain.pk], status="Selected",
                             reprocess=True, actor=user, source="api")
     return domain
+
+
+def sitemap_file_create(*, domain_id, url: str, user=None) -> SitemapFile:
+    """One sitemap file typed in for a known domain (the original's `POST /sitemap-files/`).
+
+    CurationInputError (400) for an unknown domain, a URL that is not a sitemap's or not on that domain
+    (its pages would land on another domain's, B-14); AlreadyKnown (409) when the URL is known already.
+    New rows start with curation New, like every submission.
+    """
+    domain = Domain.objects.filter(pk=domain_id).first()
+    if domain is None:
+        raise CurationInputError(f"domain_id: no domain {domain_id}")
+    text = str(url or "").strip()
+    try:
+        clean = _sitemap_url(text)
+        key = domain_key(normalize_website(clean))
+    except ValueError as exc:
+        raise CurationInputError(f"sitemap_url: {text!r}: {exc}") from None
+    if key != domain.domain:
+        raise CurationInputError(f"sitemap_url: {clean} is not on {domain.domain}")
+    with transaction.atomic():
+        known = list(SitemapFile.objects.filter(url=clean).values_list("pk", flat=True))
+        if known:
+            raise AlreadyKnown(f"The sitemap URL exists already: {clean}", existing=[str(pk) for pk in known])
+        try:
+            with transaction.atomic():  # a concurrent twin: the unique constraint decides
+                return SitemapFile.objects.create(domain=domain, url=clean, discovered_how=DiscoveredHow.SUBMITTED)
+        except IntegrityError:
+            raise AlreadyKnown(f"The sitemap URL exists already: {clean}", existing=[]) from None
+
+
+def sitemap_file_delete(*, sitemap_file: SitemapFile) -> bool:
+    """Delete a sitemap file unless a worker is importing it right now (False then); its pages stay."""
+    workflow = registry.get("sitemap_import")
+    with transaction.atomic():
+        deleted, _ = (SitemapFile.objects.filter(pk=sitemap_file.pk)
+                      .exclude(**{workflow.status_field: "Processing"}).delete())
+    return bool(deleted)

@@ -100,6 +100,11 @@ SITEMAP_FILE_LEGACY = Legacy(
     processing_out={"Completed": "Complete"},
     select_related=("domain",),
     own_list="pages.api.SitemapFileViewSet",
+    # The original's records: POST /sitemap-files/, GET|PUT|DELETE /sitemap-files/{id} (pages.legacy).
+    item_route=True,
+    create="pages.legacy.sitemap_file_create",
+    update="pages.legacy.sitemap_file_update",
+    delete="pages.legacy.sitemap_file_delete",
 )
 
 PAGE_LEGACY = Legacy(

@@ -9,9 +9,16 @@ search runs exactly like one started in admin or by `POST /place-searches/`.
 """
 from __future__ import annotations
 
+import platform
+import uuid
+from importlib import metadata
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django_q.brokers import get_broker
+from django_q.models import OrmQ
 from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -22,8 +29,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation import registry, services as curation_services
-from curation.legacy import (TAG, TENANT_ID, LegacyInputError, LegacyListView, LegacyStatusView, both_slashes,
-                             ids_to_pks, int_param, list_response)
+from curation.counting import table_is_large
+from curation.legacy import (TAG, TENANT_ID, LegacyInputError, LegacyListView, LegacyStatusView, LegacyView,
+                             both_slashes, ids_to_pks, int_param, list_response, status_result)
+from curation.selectors import IN_FLIGHT, status_counts
 from places import services
 from places.models import Place, PlaceSearch
 
@@ -285,7 +294,121 @@ class ResultsViewerListApi(LegacyListView):
     workflow_name = "deep_scan"
 
 
+class ResultsViewerBatchApi(LegacyView):
+    """`POST /api/v3/localminer-discoveryscan/places/staging/batch` (the Results Viewer's batch update).
+
+    Broken in the original (B-10: a 500 on every call; its handler took a bare list of place dicts and
+    wrote the status "updated"). What its UI sends, and evidently meant: `{place_ids: [Google place ids],
+    status, tenant_id}`, a batch status update of staging places. Also taken: the handler's own shape, a
+    list of `{place_id (or id), status}`. Either way through `curation_status_set`, as
+    `PUT /places/staging/status` (no second status logic); several statuses in one list are all or nothing.
+    """
+
+    workflow_name = "deep_scan"
+    permission_action = "change"  # scrapersky.permissions: this POST changes places, it adds none
+
+    @_legacy(summary="Original: batch status update of staging places (the Results Viewer; broken there, B-10)",
+             operation_id="legacy_places_staging_batch",
+             description="Body {place_ids: [Google place ids], status, tenant_id} (what the original UI sent), or "
+                         "a list of {place_id (or id), status}. Answers {success, updated_count, queued_count, "
+                         "message, ...}. Same service as PUT /places/staging/status.")
+    def post(self, request, *args, **kwargs):
+        workflow = self.workflow
+        legacy = workflow.legacy
+        body = request.data
+        if isinstance(body, dict):
+            groups = {body.get(legacy.status_field): body.get(legacy.ids_field)}
+        elif isinstance(body, list) and body and all(isinstance(p, dict) for p in body):
+            groups = {}
+            for place in body:
+                ident = place.get("place_id") or place.get("id")
+                if not isinstance(ident, str) or not ident:
+                    raise LegacyInputError("Each place must have a place_id (or id)")
+                groups.setdefault(place.get(legacy.status_field), []).append(ident)
+        else:
+            raise LegacyInputError("Send {place_ids: [...], status} or a non-empty list of {place_id, status}")
+        cleaned = []
+        for original_status, raw_ids in groups.items():
+            wanted = legacy.curation_from_original(workflow, original_status, what=legacy.status_field)
+            cleaned.append((wanted, _staging_pks(workflow, raw_ids)))
+        totals = curation_services.StatusSetResult(workflow=workflow.name, status=", ".join(s for s, _ in cleaned))
+        with transaction.atomic():  # all groups or none
+            for wanted, pks in cleaned:
+                result = curation_services.curation_status_set(workflow=workflow, ids=pks, status=wanted,
+                                                               actor=request.user, source="api")
+                for name in ("updated_count", "queued_count", "dequeued_count", "skipped_count"):
+                    setattr(totals, name, getattr(totals, name) + getattr(result, name))
+        return Response({"success": True, **status_result(totals)})
+
+
+def _staging_pks(workflow, raw_ids) -> list:
+    """Google place ids (what the UI sends) or our place ids (the results listing's `id`) → our pks."""
+    if isinstance(raw_ids, list) and raw_ids and all(isinstance(v, str) for v in raw_ids):
+        ours = {str(pk) for pk in Place.objects.filter(pk__in=[v for v in raw_ids if _is_uuid(v)])
+                .values_list("pk", flat=True)}
+        if ours:
+            google = [v for v in raw_ids if v not in ours]
+            return [*ours, *(ids_to_pks(workflow, google, what="place_ids") if google else [])]
+    return ids_to_pks(workflow, raw_ids, what="place_ids")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class DebugInfoApi(APIView):
+    """`GET /api/v3/localminer-discoveryscan/debug/info`: what the original's development-only page evidently
+    meant, safe in production: the queues (rows queued, in flight and failed per workflow, the task broker's
+    kind and depth), the versions, whether the Google key is configured. No secret, no path, no host; the
+    operators' (it needs a django-q2 permission, which only the operator group holds)."""
+
+    permission_model = OrmQ  # scrapersky.permissions: reading needs django_q.view_ormq (operator)
+
+    @_legacy(summary="Original: debug information (the queues, versions, broker kind; operators only)")
+    def get(self, request):
+        queues = []
+        for workflow in sorted(registry.all_workflows(), key=lambda w: w.name):
+            model = workflow.model_class
+            counts = status_counts(model, workflow.status_field, large=table_is_large(model), exact=IN_FLIGHT)
+            queues.append({"workflow": workflow.name, "label": workflow.label, "queued": counts.get("Queued", 0),
+                           "processing": counts.get("Processing", 0), "error": counts.get("Error", 0),
+                           "ready": not workflow.readiness_problem()})
+        broker_kind = "redis" if settings.Q_CLUSTER.get("redis") else "orm"
+        try:
+            broker_depth = get_broker().queue_size()
+        except Exception:  # noqa: BLE001 - a broker that does not answer is reported, not raised
+            broker_depth = None
+        return Response({
+            "status": "ok",
+            "environment": "development" if settings.DEBUG else "production",
+            "api_key_status": "CONFIGURED" if settings.GOOGLE_MAPS_API_KEY else "MISSING",
+            "sandbox": "scrapersky.sandbox" in settings.INSTALLED_APPS,
+            "versions": {"api": settings.SPECTACULAR_SETTINGS.get("VERSION"),
+                         "python": platform.python_version(), **{name: _version(dist) for name, dist in VERSIONS}},
+            "broker": {"kind": broker_kind, "queued_tasks": broker_depth},
+            "queues": queues,
+            "default_values": {"tenant_id": TENANT_ID, "search_radius_km": 10},
+        })
+
+
+VERSIONS = (("django", "Django"), ("djangorestframework", "djangorestframework"), ("django_q2", "django-q2"))
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 urlpatterns = [
+    *both_slashes("localminer-discoveryscan/debug/info", DebugInfoApi, "legacy-debug-info"),
+    *both_slashes("localminer-discoveryscan/places/staging/batch", ResultsViewerBatchApi,
+                  "legacy-results-staging-batch"),
     *both_slashes("localminer-discoveryscan/search/places", SearchPlacesApi, "legacy-search-places"),
     *both_slashes("localminer-discoveryscan/search/status/<uuid:job_id>", SearchStatusApi,
                   "legacy-search-status"),
