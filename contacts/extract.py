@@ -366,12 +366,24 @@ _FAX_ICON_XPATH = etree.XPath(
 )
 
 
+def _fax_icons(root) -> list:
+    """What ``_FAX_ICON_XPATH`` selects, in document order, from one C-level walk over six tags
+    (the XPath union walks the tree six times and sorts: ~4x slower)."""
+    found = []
+    for el in root.iter("img", "i", "span", "li", "div", "p"):
+        if el.tag == "img":
+            src, alt = el.get("src") or "", el.get("alt") or ""
+            if "fax" in src or "Fax" in src or "fax" in alt or "Fax" in alt or "Fax" in (el.get("title") or ""):
+                found.append(el)
+        elif "fax" in (el.get("class") or ""):
+            found.append(el)
+    return found
+
+
 def _label_fax_icons(root) -> None:
     """A fax icon (``<img src="fax.gif">``, ``<i class="fa-fax">``) says "Fax:" in words for the text pass;
     a container classed ``fax`` gets the word before its text."""
-    for el in _FAX_ICON_XPATH(root):
-        if el.tag == "script" or el.tag == "style":
-            continue
+    for el in _fax_icons(root):
         if len(el) == 0 and not (el.text or "").strip():
             el.tail = " Fax: " + (el.tail or "")
         elif not _FAX_MARK.search(text_of(el)):
@@ -412,14 +424,30 @@ def _maybe_social(href: str) -> bool:
     return len(parts) > 2 and bool(_SOCIAL_HINT.search(parts[2]))
 
 
+_FAX_ICON_ATTR_ANY = re.compile(r"""(?:class|src|alt|title)\s*=\s*["']?[^"'<>]{0,80}$""")
+_TAG_NAME = re.compile(r"<([a-z][a-z0-9]*)")
+_ICON_TAGS = frozenset(("img", "i", "span", "li", "div", "p"))  # the tags _label_fax_icons looks at
+
+
 def _has_fax_icon(low: str) -> bool:
-    """Does any class/src/alt/title attribute mention fax? (str.find over the few "fax"s, not a regex scan)."""
+    """Does a quoted class/src/alt/title attribute mention fax, and does one of the tags
+    ``_label_fax_icons`` labels carry such an attribute? (str.find over the few "fax"s, not a regex scan;
+    half the pages say "fax" in some attribute, few on an icon: the tree walk is skipped on the others.)"""
+    quoted = tagged = False
     i = low.find("fax")
     while i != -1:
-        if _FAX_ICON_ATTR.search(low, max(0, i - 90), i):
+        lo = max(0, i - 90)
+        if not quoted and _FAX_ICON_ATTR.search(low, lo, i):
+            quoted = True
+        if not tagged and _FAX_ICON_ATTR_ANY.search(low, lo, i):
+            tag = _TAG_NAME.match(low, low.rfind("<", 0, i))
+            tagged = tag is None or tag.group(1) in _ICON_TAGS
+        if quoted and tagged:
             return True
         i = low.find("fax", i + 3)
     return False
+
+
 _URL_IN_ATTR = re.compile(r"""(?:https?:)?//[^\s'"<>()]+""")
 _SOCIAL_ATTR_XPATH = "//*[@onclick or @data-href or @data-url or @data-link]"
 
@@ -467,7 +495,7 @@ def extract_page(
         microdata(root, structured)
     if "vcard" in text_src or "h-card" in text_src:
         vcards(root, structured)
-    team_members(root, structured)
+    team_members(root, structured, low_src)
 
     # 2. the region national numbers are read with (needs the text: taken before step 4 strips the tree)
     lang = root.get("lang")

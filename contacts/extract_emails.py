@@ -151,6 +151,13 @@ _DOT = (
     r"(?:\s*[\[\(\{<]\s*(?:dot|punkt|point|punto|pt|\.)\s*[\]\)\}>]\s*|#(?:dot|punkt)#|\*(?:dot|punkt)\*"
     r"|\s+(?:DOT|dot|Punkt|punkt|punto|point|\.)\s+|\.)"
 )
+# _AT for scanning a whole page: one leading character class (the engine skips every other character in C;
+# the alternation as written is tried at every position, ~4x slower); the same matches
+_OBF_SCAN = re.compile(
+    r"[\[\(\{<#*_/Aa@c](?:(?<=[\[\(\{<])\s*(?:at|ad|@|ät|arroba|chiocciola|klammeraffe|snabel-a|apenstaartje)\s*[\]\)\}>]"
+    r"|(?<=#)(?:at|@)#|(?<=\*)(?:at|@)\*|(?<=_)(?:at|@)_|(?<=/)(?:at|@)/"
+    r"|(?<=\s.)(?:(?<=A)T|(?<=a)t|(?<=@)|(?<=a)rroba|(?<=c)hiocciola)(?=\s))"
+)
 _OBF_MARK = re.compile(_AT)
 _OBF_DOMAIN = re.compile(
     rf"([A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?(?:{_DOT}[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?){{1,4}})"
@@ -168,7 +175,7 @@ def iter_obfuscated(text: str, site_reg: str | None):
     line once: menus and footers repeat)."""
     seen: set[str] = set()
     done_upto = -1
-    for m in _OBF_MARK.finditer(text):  # one C-level pass finds the lines worth a look
+    for m in _OBF_SCAN.finditer(text):  # one C-level pass finds the lines worth a look
         if m.start() < done_upto:
             continue
         start = text.rfind("\n", 0, m.start()) + 1

@@ -273,6 +273,40 @@ def _trunkless(line: str, region: str | None, found_spans: list[tuple[int, int]]
             yield raw, number, m.start(), m.end()
 
 
+# whitespace but the line break: a line's digit run never reaches into the next line
+_SPACE_NO_NL = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != "\n")
+_SPACE_CLASS = "".join(f"\\u{ord(c):04x}" for c in _SPACE_NO_NL)
+# the lines worth a look: a _HINT run within the line, or a toll-free prefix (1-800-FLOWERS)
+# (one leading character class: the engine skips non-digits in C)
+_LINE_HINT = re.compile(r"\d(?:(?:[%s().\-/]{0,3}\d){5}|(?<=8)(?:00|33|44|55|66|77|88))" % _SPACE_CLASS)
+
+
+def _candidate_lines(text: str):
+    """``(line, above)`` for the lines that can hold a number, in order, each once: one C-level scan
+    finds them instead of a Python loop over every line of the page (most lines hold no digits).
+    ``above`` is the nearest non-empty line before it, stripped."""
+    find_nl, rfind_nl = text.find, text.rfind
+    next_start = 0  # lines before this offset were yielded already
+    for m in _LINE_HINT.finditer(text):
+        pos = m.start()
+        if pos < next_start:
+            continue
+        start = rfind_nl("\n", 0, pos) + 1
+        end = find_nl("\n", pos)
+        if end == -1:
+            end = len(text)
+        next_start = end + 1
+        above = ""
+        stop = start - 1  # the "\n" that ends the line before
+        while stop >= 0:
+            begin = rfind_nl("\n", 0, stop) + 1
+            above = text[begin:stop].strip()
+            if above or begin == 0:
+                break
+            stop = begin - 1
+        yield text[start:end], above
+
+
 def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phonenumbers.PhoneNumber, str]]:
     """``(raw, number, kind)`` for valid phone numbers written in visible text; kind is
     ``phone`` or ``fax`` (labelled Fax, Telefax, "F:" …).
@@ -283,12 +317,8 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
     numbers are dropped. ``text`` should have gone through :func:`normalize_text`.
     """
     seen: set[str] = set()
-    previous = ""  # the last non-empty line: "Fax:" on its own line labels the number below it
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        above, previous = previous, stripped
+    # "above" is the last non-empty line: "Fax:" on its own line labels the number below it
+    for line, above in _candidate_lines(text):
         # Repeated blocks (menus, footers, boilerplate) give the same numbers: match each line once
         # (a line alone holding a number is matched again under each label).
         key = line if _HINT.search(above) or len(above) > 40 else f"{above}\n{line}"

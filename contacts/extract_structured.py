@@ -292,6 +292,8 @@ _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "dt"})
 _NAME_CLASSES = frozenset({"name", "team-name", "member-name", "person-name", "staff-name"})
 # contains(@class, 'name') is cheap; the exact class token is checked in Python
 _HEADING_XPATH = etree.XPath("//h2|//h3|//h4|//h5|//h6|//strong|//b|//dt|//*[contains(@class, 'name')]")
+# a class attribute containing "name" in the lower-cased source
+_NAME_CLASS_SRC = re.compile(r"""class\s*=\s*["']?[^"'>]*name""")
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}")
 _SEGMENT_MAX_SIBLINGS = 6
 _SEGMENT_MAX_CHARS = 600
@@ -332,10 +334,20 @@ def _segment(h) -> list:
     return [node, *seg]
 
 
-def team_members(root, out: Structured) -> None:
+def _headings(root, low_source: str | None):
+    """Heading-like elements in document order. Without a class naming "name" in the source the
+    XPath union (nine walks of the tree and a sort: most of this pass's cost) is one C-level walk."""
+    if low_source is not None and not _NAME_CLASS_SRC.search(low_source):
+        return root.iter(*_HEADING_TAGS)
+    return _HEADING_XPATH(root)
+
+
+def team_members(root, out: Structured, low_source: str | None = None) -> None:
+    """Team-page cards: a name-like heading followed by a job title (and maybe an address or number).
+    ``low_source``: the page source lower-cased, when the caller has it (skips the costly walk)."""
     seen: set = set()
     not_names: set[str] = set()  # headings repeat ("Our services" in every section): decide each text once
-    for h in _HEADING_XPATH(root):
+    for h in _headings(root, low_source):
         if not isinstance(h.tag, str) or h in seen:
             continue
         if h.tag not in _HEADING_TAGS and not _NAME_CLASSES.intersection((h.get("class") or "").split()):
