@@ -203,6 +203,7 @@ class _Acc:
         self.faxes: dict[str, FoundPhone] = {}
         self.socials: dict[str, FoundSocial] = {}
         self.labelled_phones: set[str] = set()  # e164 of numbers some text label calls a phone
+        self.described: dict[tuple, tuple[str, str, str | None]] = {}
 
     def email(self, value: str, method: str, name=None, title=None, written: str | None = None) -> str | None:
         normalized = clean_email(value)
@@ -224,16 +225,29 @@ class _Acc:
             number = parse_structured(raw, self.region)
             if number is None:
                 return None
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        e164, number_type, number_region = self.describe(number)
         if raw.lower().startswith(("tel:", "callto:", "fax:")):
             raw = unquote(raw.split(":", 1)[1]).strip()
         found = FoundPhone(
-            raw=raw, e164=e164, number_type=number_type_name(number), method=method,
-            certain=method != "text", region=phonenumbers.region_code_for_number(number),
+            raw=raw, e164=e164, number_type=number_type, method=method,
+            certain=method != "text", region=number_region,
             name=name, title=title, confidence=PHONE_CONFIDENCE[method],
         )
         _keep_best(self.faxes if fax else self.phones, e164, found, PHONE_METHODS)
         return e164
+
+    def describe(self, number) -> tuple[str, str, str | None]:
+        """(E.164, type, region) of a number, each worked out once per page (the same number is
+        often a tel: link, structured data and text: the type and region lookups are costly)."""
+        key = (number.country_code, number.national_number, number.italian_leading_zero,
+               number.number_of_leading_zeros, number.extension)
+        described = self.described.get(key)
+        if described is None:
+            described = self.described[key] = (
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                number_type_name(number), phonenumbers.region_code_for_number(number),
+            )
+        return described
 
     def social(self, url: str, method: str, location: str, rel_me: bool = False) -> str | None:
         canon = canonical_social(url, rel_me=rel_me)
@@ -416,12 +430,20 @@ def _attr_social(low: str) -> bool:
 _FAX_ICON_ATTR = re.compile(r"""(?:class|src|alt|title)\s*=\s*["'][^"'<>]{0,80}$""")
 
 
-def _maybe_social(href: str) -> bool:
-    """Cheap test on the host (and "/@" for Mastodon) before parsing the URL."""
+def _maybe_social(href: str, hosts: dict | None = None) -> bool:
+    """Cheap test on the host (and "/@" for Mastodon) before parsing the URL. ``hosts``: the answers
+    per host so far on this page (most links go to a handful of hosts, mostly the site's own)."""
     if "/@" in href or href.startswith("whatsapp:"):
         return True
     parts = href.split("/", 3)
-    return len(parts) > 2 and bool(_SOCIAL_HINT.search(parts[2]))
+    if len(parts) <= 2:
+        return False
+    if hosts is None:
+        return bool(_SOCIAL_HINT.search(parts[2]))
+    hint = hosts.get(parts[2])
+    if hint is None:
+        hint = hosts[parts[2]] = bool(_SOCIAL_HINT.search(parts[2]))
+    return hint
 
 
 _FAX_ICON_ATTR_ANY = re.compile(r"""(?:class|src|alt|title)\s*=\s*["']?[^"'<>]{0,80}$""")
@@ -482,20 +504,21 @@ def extract_page(
     if "://" in site_host:
         site_host = urlsplit(site_host).hostname or ""
     site_reg = registrable_domain(site_host)
-    low_src = text_src.lower()
-    base = base_url(root, url) if url else ""
-    metadata = page_metadata(root, url, base)
+    low_src = _ascii_lower(text_src)
+    tagged = _tagged(root)
+    base = base_url(root, url, tagged.get("base", [])) if url and "<base" in low_src else url
+    metadata = page_metadata(root, url, base, tagged)
 
     # 1. structured data (names and titles come from here); each only where its markup is present
     structured = Structured()
     unparsed: list[str] = []
     if "ld+json" in text_src:
-        jsonld(root, structured, unparsed)
+        jsonld(root, structured, unparsed, tagged.get("script", []))
     if "itemprop" in text_src:
         microdata(root, structured)
     if "vcard" in text_src or "h-card" in text_src:
         vcards(root, structured)
-    team_members(root, structured, low_src)
+    team_members(root, structured, low_src, tagged.get("headings", []))
 
     # 2. the region national numbers are read with (needs the text: taken before step 4 strips the tree)
     lang = root.get("lang")
@@ -531,7 +554,8 @@ def extract_page(
 
     # 3. links and encoded addresses
     social_links: list[str] = []
-    for a in root.iter("a", "area", "link"):
+    link_hosts: dict[str, bool] = {}
+    for a in tagged.get("links", ()):
         href = a.get("href")
         if not href or (href[0] in "#?" or href[0] == "/" and href[1:2] != "/") and not (
                 "/@" in href or "email-protection" in href):
@@ -547,7 +571,7 @@ def extract_page(
             decoded = decode_cfemail(href.rsplit("#", 1)[-1]) if "#" in href else None
             if decoded:
                 acc.email(decoded, "cfemail")
-        elif low.startswith(("http", "//", "whatsapp:")) and _maybe_social(href):
+        elif low.startswith(("http", "//", "whatsapp:")) and _maybe_social(href, link_hosts):
             absolute = "https:" + href if href.startswith("//") else href
             rel_me = "me" in (a.get("rel") or "").lower().split()
             if canonical_social(absolute, rel_me=rel_me) is None:
@@ -574,7 +598,7 @@ def extract_page(
             for value in mailto_addresses(decoded) if decoded else ():
                 acc.email(value, "encoded")
     if "addy" in text_src:
-        for script in root.iter("script"):
+        for script in tagged.get("script", ()):
             if script.text and "addy" in script.text:
                 for value in iter_joomla_cloak(script.text):
                     acc.email(value, "encoded")
@@ -589,7 +613,7 @@ def extract_page(
     # other organisations' contact cards (read before the text pass strips the tree)
     # off-site addresses mark someone else's card only where the business writes from its own domain
     own_email = any(e.on_domain for e in acc.emails.values()) or (
-        site_reg is not None and ("@" + site_reg) in low_src)
+        site_reg is not None and ("@" + site_reg) in (low_src if site_reg.isascii() else text_src.lower()))
     foreign = foreign_blocks(root, site_reg=site_reg, own_email=own_email, source=text_src)
 
     # 4. visible text (strips the tree: nothing reads it after this)
@@ -626,6 +650,40 @@ def extract_page(
         region=inferred,
         region_source=region_source,
     )
+
+
+# the elements the passes look at by tag, collected in one C-level walk (each pass walking the tree
+# for its own tags cost ~0.1 ms a walk on a 50 KB page); groups keep document order
+_TAG_GROUPS = {
+    "meta": "meta", "title": "title", "h1": "h1", "base": "base", "script": "script",
+    "a": "links", "area": "links", "link": "links",
+    **{tag: "headings" for tag in ("h2", "h3", "h4", "h5", "h6", "strong", "b", "dt")},
+}
+
+
+def _tagged(root) -> dict[str, list]:
+    """The page's elements of ``_TAG_GROUPS`` by group, each group in document order; "link" also
+    has the <link> elements alone (page metadata reads the canonical one)."""
+    groups: dict[str, list] = {}
+    for el in root.iter(*_TAG_GROUPS):
+        tag = el.tag
+        group = _TAG_GROUPS[tag]
+        found = groups.get(group)
+        if found is None:
+            found = groups[group] = []
+        found.append(el)
+        if tag == "link":
+            groups.setdefault("link", []).append(el)
+    return groups
+
+
+def _ascii_lower(text: str) -> str:
+    """The source lower-cased for the ASCII markers searched in it (attribute names, "fax", "@domain"),
+    one character for one: every non-ASCII character is "?" (str.lower on a non-ASCII string costs
+    ~4x more than this)."""
+    if text.isascii():
+        return text.lower()
+    return text.encode("ascii", "replace").lower().decode("ascii")
 
 
 _DIGIT_RUN = re.compile(r"\d")

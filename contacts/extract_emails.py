@@ -121,11 +121,15 @@ def mailto_addresses(href: str) -> list[str]:
     return [a.strip() for a in out]
 
 
+# an "@" that can be an address's: a local-part character before it, a domain's first character after it
+# (CSS @media, @import, handles after a space… are skipped by one C-level scan)
+_AT_SCAN = re.compile(r"@(?<=[A-Za-z0-9._%+\-]@)(?=[^\W_])")
+
+
 def iter_text_emails(text: str):
     """Addresses around each '@' (bounded windows: linear in the text size)."""
-    find = text.find
-    i = find("@")
-    while i != -1:
+    for at in _AT_SCAN.finditer(text):
+        i = at.start()
         left = text[max(0, i - 64):i][::-1]
         m = _LOCAL_REV.match(left)
         if m:
@@ -138,7 +142,6 @@ def iter_text_emails(text: str):
                 if glue:
                     domain = domain[: len(domain) - len(tld)] + glue.group(1)
                 yield f"{local}@{domain}"
-        i = find("@", i + 1)
 
 
 _AT = (

@@ -25,17 +25,26 @@ def _meta(metas: dict[str, str], *names: str) -> str:
     return ""
 
 
-def base_url(root, url: str) -> str:
-    base_el = root.find(".//base[@href]")
+def base_url(root, url: str, bases: list | None = None) -> str:
+    """``url`` resolved against the page's first ``<base href>`` (``bases``: the page's <base> elements
+    in document order, when the caller collected them)."""
+    if bases is None:
+        base_el = root.find(".//base[@href]")
+    else:
+        base_el = next((b for b in bases if b.get("href") is not None), None)
     return urljoin(url, base_el.get("href").strip()) if base_el is not None else url
 
 
-def page_metadata(root, url: str, base: str) -> dict:
+def page_metadata(root, url: str, base: str, tagged: dict | None = None) -> dict:
     """Everything but word_count and social_links (filled in by the extraction's later passes).
-    Call before the visible-text pass (which strips <head>)."""
+    Call before the visible-text pass (which strips <head>). ``tagged``: the page's meta, title, h1
+    and link elements by tag, in document order, when the caller collected them in its one walk."""
+    if tagged is None:
+        tagged = {"meta": list(root.iter("meta")), "title": list(root.iter("title"))[:1],
+                  "h1": list(root.iter("h1"))[:1], "link": list(root.iter("link"))}
     metas: dict[str, str] = {}
     content_language = ""
-    for meta in root.iter("meta"):
+    for meta in tagged.get("meta", ()):
         key = (meta.get("name") or meta.get("property") or "").strip().lower()
         content = meta.get("content")
         if key and content and key not in metas:
@@ -43,12 +52,12 @@ def page_metadata(root, url: str, base: str) -> dict:
         if not content_language and (meta.get("http-equiv") or "").lower() == "content-language" and content:
             content_language = content.split(",")[0]
     result = dict(EMPTY_METADATA, social_links=[])
-    title = root.find(".//title")
+    title = next(iter(tagged.get("title", ())), None)
     result["title"] = (_squash(text_of(title)) if title is not None else "")[:1000] or _meta(metas, "og:title")[:1000]
     result["meta_description"] = _meta(metas, "description", "og:description")[:5000]
-    h1 = root.find(".//h1")
+    h1 = next(iter(tagged.get("h1", ())), None)
     result["h1"] = (_squash(text_of(h1)) if h1 is not None else "")[:1000]
-    for link in root.iter("link"):
+    for link in tagged.get("link", ()):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
             canonical = urljoin(base, link.get("href").strip())
             if urlsplit(canonical).scheme in ("http", "https"):

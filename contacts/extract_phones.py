@@ -125,9 +125,10 @@ _JOINER = re.compile(r"\s+[/\-–]\s+|\s*/\s*|\s{3,}")
 _CANDIDATE = re.compile(r"\+?\(?\d[\d\s().\-/]{4,60}\d")
 
 
-def _matches(line: str, region: str | None):
+def _matches(line: str, region: str | None, cache: dict | None = None):
     """Run the matcher only on small windows around digit runs (prose is skipped:
-    the matcher's per-candidate parsing is the expensive part)."""
+    the matcher's per-candidate parsing is the expensive part). ``cache``: the matches per window
+    text for this page and region (one number often sits under several labels and in repeated blocks)."""
     windows: list[list[int]] = []
     for cand in _CANDIDATE.finditer(line):
         digits = sum(c.isdigit() for c in cand.group(0))
@@ -148,7 +149,13 @@ def _matches(line: str, region: str | None):
         else:
             windows.append([ws, we])
     for ws, we in windows:
-        for match in PhoneNumberMatcher(line[ws:we], region, leniency=Leniency.VALID):
+        window = line[ws:we]
+        found = cache.get(window) if cache is not None else None
+        if found is None:
+            found = list(PhoneNumberMatcher(window, region, leniency=Leniency.VALID))
+            if cache is not None:
+                cache[window] = found
+        for match in found:
             yield match, ws + match.start, ws + match.end
 
 
@@ -296,6 +303,13 @@ def _candidate_lines(text: str):
         if end == -1:
             end = len(text)
         next_start = end + 1
+        # the nearest non-empty line above: from a bounded look-back (C-level rstrip), else line by line
+        lo = max(0, start - 400)
+        back = text[lo:start].rstrip()
+        cut = back.rfind("\n")
+        if back and (cut != -1 or lo == 0):
+            yield text[start:end], back[cut + 1:].strip()
+            continue
         above = ""
         stop = start - 1  # the "\n" that ends the line before
         while stop >= 0:
@@ -317,6 +331,7 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
     numbers are dropped. ``text`` should have gone through :func:`normalize_text`.
     """
     seen: set[str] = set()
+    matched: dict[str, list] = {}
     # "above" is the last non-empty line: "Fax:" on its own line labels the number below it
     for line, above in _candidate_lines(text):
         # Repeated blocks (menus, footers, boilerplate) give the same numbers: match each line once
@@ -333,7 +348,7 @@ def iter_text_phones(text: str, region: str | None) -> Iterator[tuple[str, phone
         line = unglue(line)
         spans: list[tuple[int, int]] = []
         bad_end = -10
-        for match, start, end in _matches(line, region):
+        for match, start, end in _matches(line, region, matched):
             spans.append((start, end))
             raw = match.raw_string
             if _DATE.search(raw) or _TIME.search(raw) or _HOURS.match(raw.strip()):

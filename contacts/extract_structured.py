@@ -101,8 +101,8 @@ def _person_name(node: dict) -> str | None:
     return name
 
 
-def jsonld(root, out: Structured, unparsed: list[str]) -> None:
-    for script in root.iter("script"):
+def jsonld(root, out: Structured, unparsed: list[str], scripts: list | None = None) -> None:
+    for script in root.iter("script") if scripts is None else scripts:
         if "ld+json" not in (script.get("type") or "").lower():
             continue
         data = _loads(script.text or "")
@@ -292,8 +292,28 @@ _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "dt"})
 _NAME_CLASSES = frozenset({"name", "team-name", "member-name", "person-name", "staff-name"})
 # contains(@class, 'name') is cheap; the exact class token is checked in Python
 _HEADING_XPATH = etree.XPath("//h2|//h3|//h4|//h5|//h6|//strong|//b|//dt|//*[contains(@class, 'name')]")
-# a class attribute containing "name" in the lower-cased source
-_NAME_CLASS_SRC = re.compile(r"""class\s*=\s*["']?[^"'>]*name""")
+_CLASS_VALUE_TAIL = re.compile(r"""class\s*=\s*["']?[^"'>]*$""")
+_TOKEN_END = frozenset("\"' \t\n\r\f>")
+_TOKEN_START = frozenset("\"'= \t\n\r\f")
+
+
+def _name_class_in(low: str) -> bool:
+    """Can the (lower-cased) source have an element whose class holds one of ``_NAME_CLASSES``?
+    Each "name" written as a whole class token ("name", "team-name"…) is checked to sit in a class
+    attribute's value; a str.find loop over the few "name"s (a regex over every class attribute of the
+    page cost as much as the walk it saves)."""
+    i = low.find("name")
+    while i != -1:
+        before, after = low[i - 1:i], low[i + 4:i + 5]
+        if (after in _TOKEN_END or after == "") and (
+                before in _TOKEN_START or low[max(0, i - 7):i].endswith(("team-", "member-", "person-", "staff-"))):
+            k = low.rfind("class", max(0, i - 4000), i)
+            while k != -1:
+                if _CLASS_VALUE_TAIL.match(low, k, i):
+                    return True
+                k = low.rfind("class", max(0, i - 4000), k)
+        i = low.find("name", i + 4)
+    return False
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}")
 _SEGMENT_MAX_SIBLINGS = 6
 _SEGMENT_MAX_CHARS = 600
@@ -334,20 +354,22 @@ def _segment(h) -> list:
     return [node, *seg]
 
 
-def _headings(root, low_source: str | None):
+def _headings(root, low_source: str | None, headings: list | None):
     """Heading-like elements in document order. Without a class naming "name" in the source the
-    XPath union (nine walks of the tree and a sort: most of this pass's cost) is one C-level walk."""
-    if low_source is not None and not _NAME_CLASS_SRC.search(low_source):
-        return root.iter(*_HEADING_TAGS)
+    XPath union (nine walks of the tree and a sort: most of this pass's cost) is one C-level walk,
+    or none when the caller collected the heading tags (``headings``) in its own walk."""
+    if low_source is not None and not _name_class_in(low_source):
+        return root.iter(*_HEADING_TAGS) if headings is None else headings
     return _HEADING_XPATH(root)
 
 
-def team_members(root, out: Structured, low_source: str | None = None) -> None:
+def team_members(root, out: Structured, low_source: str | None = None, headings: list | None = None) -> None:
     """Team-page cards: a name-like heading followed by a job title (and maybe an address or number).
-    ``low_source``: the page source lower-cased, when the caller has it (skips the costly walk)."""
+    ``low_source``: the page source lower-cased, when the caller has it (skips the costly walk);
+    ``headings``: the elements of ``_HEADING_TAGS`` in document order, when the caller has them."""
     seen: set = set()
     not_names: set[str] = set()  # headings repeat ("Our services" in every section): decide each text once
-    for h in _headings(root, low_source):
+    for h in _headings(root, low_source, headings):
         if not isinstance(h.tag, str) or h in seen:
             continue
         if h.tag not in _HEADING_TAGS and not _NAME_CLASSES.intersection((h.get("class") or "").split()):
