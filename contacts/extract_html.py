@@ -63,15 +63,16 @@ def browser_html(text: str) -> str:
 def parse(text: str):
     """An lxml tree of the page as a browser sees it; None for an empty page."""
     text = _XML_DECL.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():
         return None
     try:
         normalised = browser_html(text)
     except UnicodeEncodeError:  # lone surrogates
         normalised = browser_html(text.encode("utf-8", errors="replace").decode("utf-8"))
     # a newline before every block tag: lxml's C-level text output then keeps blocks on their own lines
-    normalised = _BLOCK_BOUNDARY.sub("\n<", normalised)
-    data = normalised.encode("utf-8", errors="replace").translate(None, _CONTROL_BYTES)
+    # (over the UTF-8 bytes: one byte a character for the scan, and the bytes are needed anyway)
+    data = _BLOCK_BOUNDARY_BYTES.sub(b"\n<", normalised.encode("utf-8", errors="replace"))
+    data = data.translate(None, _CONTROL_BYTES)
     if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE / U+FFFF
         data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
     parser = _parser()
@@ -122,6 +123,8 @@ def _trie(words) -> str:
 
 # lexbor serialises tags in lower case
 _BLOCK_BOUNDARY = re.compile(r"<(?=/?(?:%s)[\s/>])" % _trie(BLOCK_TAGS))
+# the same over lexbor's UTF-8 output (it writes an ASCII space, "/" or ">" after a tag name)
+_BLOCK_BOUNDARY_BYTES = re.compile(_BLOCK_BOUNDARY.pattern.encode("ascii"))
 
 
 def visible_text(root, max_chars: int, *, keep_noscript: bool = False) -> str:

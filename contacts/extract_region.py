@@ -52,18 +52,35 @@ _COUNTRY_RE = re.compile(
     r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _COUNTRY_WORDS), key=len, reverse=True)) + r")(?![\w-])",
     re.IGNORECASE,
 )
-_POSTAL_PREFIX = re.compile(r"(?<![\w-])(D|A|CH|F|I|NL|B|L|DK|S|N|FI|PL|CZ|E|P)-\d{4,5}\b")
+
+
+def _by_first_letter(codes: list[str], exclude_before: str = r"\w") -> str:
+    r"""``\b(?:AL|AK|…)`` written to start with a character class (the regex engine then skips every
+    other character in C instead of trying the alternation at each position): the first letter, a
+    look-behind for the boundary, then each first letter's endings in their original order."""
+    endings: dict[str, list[str]] = {}
+    for code in codes:
+        endings.setdefault(code[0], []).append(code[1:])
+    branches = "|".join(f"(?<={first})(?:{'|'.join(rest)})" for first, rest in endings.items())
+    return r"[%s](?<!%s[%s])(?:%s)" % ("".join(endings), exclude_before, "".join(endings), branches)
+
+
+_POSTAL_PREFIX_CODES = ["D", "A", "CH", "F", "I", "NL", "B", "L", "DK", "S", "N", "FI", "PL", "CZ", "E", "P"]
+# (?<![\w-])(D|A|CH|…)-\d{4,5}\b, starting with a character class (see _by_first_letter)
+_POSTAL_PREFIX = re.compile(r"(%s)-\d{4,5}\b" % _by_first_letter(_POSTAL_PREFIX_CODES, r"[\w-]"))
 _POSTAL_REGION = {"D": "DE", "A": "AT", "CH": "CH", "F": "FR", "I": "IT", "NL": "NL", "B": "BE", "L": "LU",
                   "DK": "DK", "S": "SE", "N": "NO", "FI": "FI", "PL": "PL", "CZ": "CZ", "E": "ES", "P": "PT"}
 # Postal codes whose shape names the country (written after a state/province, or before a city).
 _US_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
               "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY").split()
 _CA_PROVINCES = "AB BC MB NB NL NS NT NU ON PE QC SK YT".split()
+
+# \b(?:AL|AK|…)\.?,?\s+\d{5}(?:-\d{4})?\b and the like, each starting with a character class
 _POSTAL_SHAPES = (
-    (re.compile(r"\b(?:%s)\.?,?\s+\d{5}(?:-\d{4})?\b" % "|".join(_US_STATES)), "US"),
-    (re.compile(r"\b(?:%s)\.?,?\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b" % "|".join(_CA_PROVINCES)), "CA"),
-    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"), "GB"),
-    (re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\s+[A-Z][a-z]{2,}"), "NL"),
+    (re.compile(r"%s\.?,?\s+\d{5}(?:-\d{4})?\b" % _by_first_letter(_US_STATES)), "US"),
+    (re.compile(r"%s\.?,?\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b" % _by_first_letter(_CA_PROVINCES)), "CA"),
+    (re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"), "GB"),
+    (re.compile(r"[1-9](?<!\w[1-9])\d{3}\s?[A-Z]{2}\s+[A-Z][a-z]{2,}"), "NL"),
 )
 # \d{4}|\d[A-Z]{2}\b|[A-Z]\d[A-Z], written to start with a character class: the regex engine then skips
 # the other characters in C (2.3x faster over a page's text)

@@ -162,21 +162,58 @@ def _itemprop_value(el) -> str:
     return text_of(el)[:500]
 
 
+# the properties read below: the value (the text of a whole subtree for most tags) of any other
+# property (articleBody, description, offers…) is never computed
+_MICRODATA_PROPS = frozenset(("name", "givenName", "familyName", "jobTitle", "email", "sameAs", "url",
+                              "faxNumber", "addressCountry", "telephone"))
+
+
+def _scope_owner(el, owners: dict):
+    """The nearest ancestor with ``itemscope`` (at most ``_MAX_ANCESTORS`` + 1 levels up), or None.
+    ``owners``: per ancestor, (its nearest itemscope ancestor-or-self, how many levels up) once known —
+    a page's itemprops share their ancestors."""
+    chain = []
+    owner, found_at = None, None
+    for i, anc in enumerate(el.iterancestors()):
+        known = owners.get(anc)
+        if known is not None:
+            owner, up = known
+            found_at = i + up if owner is not None else None
+            break
+        chain.append(anc)
+        if anc.get("itemscope") is not None:
+            owner, found_at = anc, i
+            break
+        if i > _MAX_ANCESTORS:
+            return None  # not cached: for an element higher up the limit is further away
+    else:
+        for anc in chain:  # the root was reached without a scope
+            owners[anc] = (None, 0)
+        return None
+    if owner is not None:
+        for j, anc in enumerate(chain):
+            owners[anc] = (owner, found_at - j)
+    else:
+        for anc in chain:
+            owners[anc] = (None, 0)
+    return owner if found_at is None or found_at <= _MAX_ANCESTORS + 1 else None
+
+
 def microdata(root, out: Structured) -> None:
     scopes: dict = {}
+    owners: dict = {}
     for el in root.xpath("//*[@itemprop]"):
-        owner = None
-        for i, anc in enumerate(el.iterancestors()):
-            if anc.get("itemscope") is not None:
-                owner = anc
-                break
-            if i > _MAX_ANCESTORS:
-                break
+        owner = _scope_owner(el, owners)
         if owner is None:
             continue
         props = scopes.setdefault(owner, {})
+        value = None
         for prop in (el.get("itemprop") or "").split():
-            props.setdefault(prop.rsplit("/", 1)[-1], []).append(_itemprop_value(el))
+            prop = prop.rsplit("/", 1)[-1]
+            if prop in _MICRODATA_PROPS:
+                if value is None:
+                    value = _itemprop_value(el)
+                props.setdefault(prop, []).append(value)
     for scope, props in scopes.items():
         itemtype = (scope.get("itemtype") or "").lower()
         is_person = itemtype.rstrip("/").endswith("person")
@@ -297,11 +334,16 @@ _TOKEN_END = frozenset("\"' \t\n\r\f>")
 _TOKEN_START = frozenset("\"'= \t\n\r\f")
 
 
+_NAME_CLASS_SRC = re.compile(r"""class\s*=\s*["']?[^"'>]*name""")  # any class value holding "name"
+
+
 def _name_class_in(low: str) -> bool:
     """Can the (lower-cased) source have an element whose class holds one of ``_NAME_CLASSES``?
-    Each "name" written as a whole class token ("name", "team-name"…) is checked to sit in a class
-    attribute's value; a str.find loop over the few "name"s (a regex over every class attribute of the
-    page cost as much as the walk it saves)."""
+    One regex pass rules out most pages; on the others each "name" written as a whole class token
+    ("name", "team-name"…) is checked to sit in a class attribute's value (many pages have classes
+    like "product-name", which never make a heading)."""
+    if not _NAME_CLASS_SRC.search(low):  # one regex pass rules out most pages
+        return False
     i = low.find("name")
     while i != -1:
         before, after = low[i - 1:i], low[i + 4:i + 5]
