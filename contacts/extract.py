@@ -249,8 +249,9 @@ class _Acc:
             )
         return described
 
-    def social(self, url: str, method: str, location: str, rel_me: bool = False) -> str | None:
-        canon = canonical_social(url, rel_me=rel_me)
+    def social(self, url: str, method: str, location: str, rel_me: bool = False, canon=None) -> str | None:
+        if canon is None:  # the caller may have canonicalised the URL already
+            canon = canonical_social(url, rel_me=rel_me)
         if canon is None:
             return None
         network, curl, handle = canon
@@ -574,12 +575,13 @@ def extract_page(
         elif low.startswith(("http", "//", "whatsapp:")) and _maybe_social(href, link_hosts):
             absolute = "https:" + href if href.startswith("//") else href
             rel_me = "me" in (a.get("rel") or "").lower().split()
-            if canonical_social(absolute, rel_me=rel_me) is None:
+            canon = canonical_social(absolute, rel_me=rel_me)
+            if canon is None:
                 continue
             place = _location(a)  # only for profile links: the ancestor walk is the costly part
             if place is None:
                 continue
-            curl = acc.social(absolute, "link", place, rel_me=rel_me)
+            curl = acc.social(absolute, "link", place, rel_me=rel_me, canon=canon)
             if curl and a.tag == "a" and curl not in social_links and len(social_links) < 50:
                 social_links.append(curl)
     if "data-cfemail" in text_src:

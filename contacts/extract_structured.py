@@ -254,8 +254,20 @@ def _first_text(nodes) -> str | None:
     return None
 
 
+# elements whose class merely contains "vcard" / "h-card": a cheap XPath; the token test is done in Python
+_VCARD_CANDIDATES = etree.XPath("descendant-or-self::*[contains(@class, 'vcard') or contains(@class, 'h-card')]")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # the whitespace of XPath's normalize-space
+
+
+def _vcard_elements(root) -> list:
+    """What ``_VCARD_XPATH`` selects (the same elements, in document order): its per-element
+    concat(normalize-space(@class)) over the whole tree cost ~10x more."""
+    return [el for el in _VCARD_CANDIDATES(root)
+            if {"vcard", "h-card"}.intersection(_XML_SPACE.split(el.get("class") or ""))]
+
+
 def vcards(root, out: Structured) -> None:
-    for card in _VCARD_XPATH(root):
+    for card in _vcard_elements(root):
         name = _first_text(_FN_XPATH(card))
         org = _first_text(_ORG_XPATH(card))
         title = _first_text(_TITLE_XPATH(card))
@@ -334,7 +346,9 @@ _TOKEN_END = frozenset("\"' \t\n\r\f>")
 _TOKEN_START = frozenset("\"'= \t\n\r\f")
 
 
-_NAME_CLASS_SRC = re.compile(r"""class\s*=\s*["']?[^"'>]*name""")  # any class value holding "name"
+# any class value holding "name" (a quoted value up to its closing quote, an unquoted one up to a space:
+# "[^"'>]*" ran on through scripts and backtracked, ~0.5 ms on some pages)
+_NAME_CLASS_SRC = re.compile(r"""class\s*=\s*(?:"[^"]*name|'[^']*name|[^\s"'>]*name)""")
 
 
 def _name_class_in(low: str) -> bool:
