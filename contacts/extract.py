@@ -413,6 +413,7 @@ _SOCIAL_HINT = re.compile(
 )
 _SOCIAL_WORDS = ("facebook", "twitter", "instagr", "linkedin", "youtube", "pinterest", "xing", "tiktok", "vimeo",
                  "threads", "bsky")
+_SOCIAL_WORDS_RE = re.compile("|".join(_SOCIAL_WORDS))
 
 
 def _attr_social(low: str) -> bool:
@@ -421,8 +422,7 @@ def _attr_social(low: str) -> bool:
     for attr in ("onclick", "data-href", "data-url", "data-link"):
         i = low.find(attr)
         while i != -1:
-            segment = low[i:i + 300]
-            if any(word in segment for word in _SOCIAL_WORDS):
+            if _SOCIAL_WORDS_RE.search(low, i, i + 300):  # one C call, not a slice and eleven scans
                 return True
             i = low.find(attr, i + len(attr))
     return False

@@ -86,7 +86,10 @@ def parse(text: str):
 
 
 def text_of(el) -> str:
-    """All text below an element (lxml's C-level text output), without its tail."""
+    """All text below an element (lxml's C-level text output), without its tail; an element without
+    children is its own text (no serialisation: most headings, links and labels)."""
+    if len(el) == 0 and isinstance(el.tag, str):
+        return el.text or ""
     return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
