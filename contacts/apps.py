@@ -9,9 +9,9 @@ class ContactsConfig(AppConfig):
         # The workflows are registered by now (curation's ready() autodiscovers workflows.py):
         # register the API FilterSet so that `status/filtered` accepts the list endpoint's filters.
         from contacts import filters  # noqa: F401
-        # Contact extraction is the page scrape's next step: pages calls it through its extension point.
-        from contacts.services import page_contacts_extract, page_contacts_record
-        from pages.contacts_hook import extract_page_contacts, record_page_contacts
+        # Contact extraction is the page scrape's next step: a stored page's content is queued in this app's
+        # contact_extraction workflow, through the pages app's extension point.
+        from contacts.services import page_content_extraction_queue
+        from pages.contacts_hook import content_stored
 
-        extract_page_contacts.provide(page_contacts_extract)
-        record_page_contacts.provide(page_contacts_record)
+        content_stored.provide(page_content_extraction_queue)

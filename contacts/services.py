@@ -1,6 +1,9 @@
 """Services of the contacts app: storing extracted contacts, the WF8 hooks, enrichment and exports.
 
-- `page_contacts_record` turns one scraped page (its stored `PageContent`) into
+- `page_content_extract` is the hook of `contact_extraction` (processing-only,
+  on `pages.PageContent`, queued by page_scrape through
+  `page_content_extraction_queue`): one parse of the stored HTML for the page's
+  metadata and contacts; `page_contacts_record` turns that extraction into
   deduplicated `Contact` rows with provenance (`ContactSource`) and social
   links; `contacts_reextract` re-runs it over stored content (no fetching).
 - Hooks (`contact_validate`, `contact_brevo_sync`, `contact_hubspot_sync`,
@@ -42,8 +45,10 @@ from contacts.models import (
 )
 from contacts.suppression import is_suppressed, normalize_suppression_entry
 from contacts.validation import DELIVERABLE, UNDELIVERABLE, validate_email_address, validate_phone_number
+from curation import registry
 from curation.exceptions import ErrorClass, PermanentError
-from pages.models import Domain, PageContent
+from curation.services import processing_enqueue
+from pages.models import Domain, Page, PageContent
 from places.models import LocalBusiness
 
 logger = logging.getLogger(__name__)
@@ -80,16 +85,40 @@ def _region(businesses) -> str | None:
     return None
 
 
-def page_contacts_extract(*, page, html: str, url: str):
-    """The extraction of one page (contacts and metadata, one parse): CPU only, no writes, no transaction."""
-    return extract_page(html or "", url=url or page.url, site_domain=page.domain.domain,
-                        region=_region(_domain_businesses(page.domain)))
+def page_content_extraction_queue(*, page, content) -> bool:
+    """`pages.contacts_hook.content_stored`: page_scrape stored (or replaced) `content`; queue its
+    `contact_extraction` (inside the scrape's transaction). Queued again whatever its state: new content is
+    new input, and a run still extracting the old content loses its lease (its results are discarded)."""
+    processing_enqueue(workflow=registry.get("contact_extraction"), ids=[content.pk], again=True)
+    return True
 
 
-def page_contacts_record(*, page, content, found=None) -> RecordResult:
+def _is_html(content_type: str) -> bool:
+    return "html" in content_type or not content_type
+
+
+def page_content_extract(*, record: PageContent, lease) -> None:
+    """contact_extraction hook (processing-only, queued by page_scrape): parse the stored HTML once
+    (`contacts.extract.extract_page`) for the page's metadata and its contacts, then write both through the
+    lease: the metadata onto the content (an UPDATE of its own fields), the contacts with provenance
+    (`page_contacts_record`). CPU and reads first, outside any transaction; nothing is written if the lease
+    was lost (the page was scraped again meanwhile, or the row was rescued)."""
+    content = record  # the engine loaded the row (html included) when it claimed it
+    page = Page.objects.select_related("domain").get(pk=content.page_id)
+    businesses = _domain_businesses(page.domain)
+    found = extract_page(content.html or "", url=content.final_url or page.url, site_domain=page.domain.domain,
+                         region=_region(businesses))
+    metadata = found.metadata if _is_html(content.content_type) else {}
+    with lease.complete():
+        if metadata:
+            PageContent.objects.filter(pk=content.pk).update(**metadata)
+        page_contacts_record(page=page, content=content, found=found, businesses=businesses)
+
+
+def page_contacts_record(*, page, content, found=None, businesses: list | None = None) -> RecordResult:
     """Upsert the contacts of one scraped page, in one transaction; `found` is the page's extraction
-    (`page_contacts_extract`, done by the scrape before its transaction), else it is extracted here from the
-    stored HTML.
+    (`extract_page`, done by the `contact_extraction` hook before its transaction), else it is extracted here
+    from the stored HTML.
 
     Contacts are unique per (domain, kind, normalised value); every (page,
     method) they were found by is a `ContactSource`. A source of this page not
@@ -97,7 +126,8 @@ def page_contacts_record(*, page, content, found=None) -> RecordResult:
     the contacts' own curation and processing statuses are never touched.
     """
     domain = page.domain
-    businesses = _domain_businesses(domain)
+    if businesses is None:
+        businesses = _domain_businesses(domain)
     business = businesses[0] if len(businesses) == 1 else None
     if found is None:
         found = extract_page(

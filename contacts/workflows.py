@@ -1,5 +1,6 @@
-"""The declarations of WF8 (README "Adding a workflow"): validation and one sync workflow per destination;
-and of the contacts resources' API.
+"""The declarations of the contacts stages (README "Adding a workflow"): contact extraction (processing-only,
+on what page_scrape stored), then WF8: validation and one sync workflow per destination; and of the contacts
+resources' API.
 
 Each destination is its own workflow with its own statuses on `contacts.Contact`,
 so a contact can be synced to several destinations and a failure in one is
@@ -144,9 +145,30 @@ CONTACT_LEGACY = Legacy(
     delete="contacts.legacy.contact_delete",
 )
 
+contact_extraction = register(Workflow(
+    name="contact_extraction",
+    after="page_scrape",
+    model="pages.PageContent",
+    hook="contacts.services.page_content_extract",
+    label="Contact extraction",
+    # Processing-only: a pure CPU step on what page_scrape stored, no decision for a curator to make; page_scrape
+    # queues the content when it stores (or replaces) it (contacts.services.page_content_extraction_queue).
+    curation=False,
+    batch_size=50,
+    # CPU-bound (one HTML parse and the matchers): threads would only queue for the GIL; two let one row's
+    # database writes overlap the next row's parse. More throughput comes from more worker processes.
+    concurrency=2,
+    lease_seconds=300,
+    max_attempts=3,
+    backoff_base_seconds=30,
+    time_budget_seconds=45,
+    description="Parse the stored page once → its metadata (title, description, h1, canonical, language, words, "
+                "social links) and its contacts (emails, phones, faxes, social profiles, names) with provenance.",
+))
+
 contact_validation = register(Workflow(
     name="contact_validation",
-    after="page_scrape",
+    after="contact_extraction",
     model="contacts.Contact",
     hook="contacts.services.contact_validate",
     label="Contact validation",

@@ -8,6 +8,8 @@ read-modify-`save()` of a status (DESIGN §2).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +18,7 @@ from typing import Callable, Iterable, Sequence
 import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -193,11 +195,56 @@ def waker_set(waker: Callable[[str], None] | None) -> None:
     _waker = waker
 
 
+class _WakeCoalescer:
+    """At most one wake-up per workflow per window in this process, plus one at the window's end if more
+    were asked for meanwhile (so the last rows of a burst never wait for the schedule). A hook that queues
+    one row of the next stage per row it finishes (page_scrape → contact_extraction) would otherwise send
+    one broker task per row, each a worker run that mostly finds the queue already drained."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sent: dict[str, float] = {}
+        self._trailing: dict[str, threading.Timer] = {}
+
+    def __call__(self, waker: Callable[[str], None], name: str, window: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if name in self._trailing:
+                return  # a wake-up at the end of the window is already planned
+            wait = self._sent.get(name, -window) + window - now
+            if wait > 0:
+                timer = threading.Timer(wait, self._fire, args=(waker, name))
+                timer.name = f"wake:{name}"
+                self._trailing[name] = timer
+                timer.start()
+                return
+            self._sent[name] = now
+        waker(name)
+
+    def _fire(self, waker: Callable[[str], None], name: str) -> None:
+        with self._lock:
+            self._trailing.pop(name, None)
+            self._sent[name] = time.monotonic()
+        try:
+            waker(name)
+        except Exception:  # the schedule drains the queue within a minute anyway
+            logger.exception("could not wake a worker for %s", name)
+        finally:
+            connections.close_all()  # this timer thread's own connection (the ORM broker)
+
+
+_coalesce = _WakeCoalescer()
+
+
 def _wake_on_commit(workflow: Workflow) -> None:
     waker = _waker
     if not settings.CURATION_WAKE_ON_QUEUE or waker is None:
         return
-    transaction.on_commit(lambda: waker(workflow.name))
+    window = settings.CURATION_WAKE_COALESCE_SECONDS
+    if window <= 0:
+        transaction.on_commit(lambda: waker(workflow.name))
+    else:
+        transaction.on_commit(lambda: _coalesce(waker, workflow.name, window))
 
 
 def _queue_values(workflow: Workflow, now: datetime) -> dict:
@@ -374,13 +421,19 @@ def processing_requeue(
     return RequeueResult(workflow=workflow.name, queued_count=count, skipped_count=len(ids) - count)
 
 
-@transaction.atomic
-def processing_enqueue(*, workflow: Workflow, ids: Iterable) -> int:
-    """Queue freshly created rows of a processing-only workflow (never-queued rows only)."""
+@transaction.atomic(savepoint=False)  # one UPDATE: called inside a hook's transaction, no savepoint needed
+def processing_enqueue(*, workflow: Workflow, ids: Iterable, again: bool = False) -> int:
+    """Queue freshly created rows of a processing-only workflow (never-queued rows only).
+
+    `again=True`: the rows' input was replaced (a page scraped again → new content to extract), so they are
+    queued whatever their state, attempts reset; a run in flight loses its lease, so its results, computed
+    from the old input, are discarded (`LeaseLost`) and the new input is processed instead.
+    """
     ids = _clean_ids(workflow, ids)
-    count = workflow.model_class.objects.filter(pk_in(ids), **{f"{workflow.status_field}__isnull": True}).update(
-        **_queue_values(workflow, timezone.now())
-    )
+    rows = workflow.model_class.objects.filter(pk_in(ids))
+    if not again:
+        rows = rows.filter(**{f"{workflow.status_field}__isnull": True})
+    count = rows.update(**_queue_values(workflow, timezone.now()))
     if count:
         _wake_on_commit(workflow)
     return count

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import signal
 import threading
 import time
 
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
@@ -87,11 +89,25 @@ def workflow_rescue(workflow: str) -> dict:
     return {"workflow": result.workflow, "requeued": result.requeued, "errored": result.errored}
 
 
+def wake_count(workflow: str) -> int:
+    """How many worker processes to wake for `workflow`: one per batch of due rows, at most the cluster's
+    worker processes (Q_CLUSTER "workers"), so that a large selection (1,000 pages selected at once) is
+    drained by every process the cluster has instead of one process's threads."""
+    workers = max(1, int(settings.Q_CLUSTER.get("workers") or 1))
+    if workers == 1:
+        return 1
+    wf = registry.get(workflow)
+    cap = workers * wf.batch_size
+    due = wf.model_class.objects.filter(**{wf.status_field: services.QUEUED})[:cap].count()
+    return max(1, min(workers, math.ceil(due / wf.batch_size)))
+
+
 def wake(workflow: str) -> None:
-    """Ask a worker to drain `workflow` now, instead of at the next scheduled tick."""
+    """Ask workers to drain `workflow` now, instead of at the next scheduled tick (`wake_count` tasks)."""
     from django_q.tasks import async_task
 
     try:
-        async_task("curation.tasks.workflow_run", workflow, task_name=f"curation:{workflow}:wake")
+        for _ in range(wake_count(workflow)):
+            async_task("curation.tasks.workflow_run", workflow, task_name=f"curation:{workflow}:wake")
     except Exception:  # the schedule still drains the queue within a minute; say why it was not immediate
         logger.exception("could not wake a worker for %s; the schedule will pick the rows up", workflow)

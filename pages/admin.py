@@ -346,8 +346,9 @@ CONTENT_FIELDS = ("page_link", "domain_link", "final_url", "redirects", "status_
 
 
 @admin.register(PageContent)
-class PageContentAdmin(admin.ModelAdmin):
-    """What page_scrape stored (read-only): written by the workflow only."""
+class PageContentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    """What page_scrape stored (read-only: written by the workflows only), with its contact_extraction
+    status and the engine's actions (re-run, retry errors) on the change list."""
 
     list_display = ("title_display", "page_link", "domain_link", "status_code", "language", "word_count",
                     "fetched_at")
@@ -368,7 +369,8 @@ class PageContentAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        # the change list's workflow actions (re-run, retry errors) need it; one content is never edited
+        return obj is None and super().has_change_permission(request)
 
     @admin.display(description="title", ordering="title")
     def title_display(self, obj):

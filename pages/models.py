@@ -11,7 +11,10 @@
   sitemap import or the no-sitemap fallback crawl; categorised and flagged
   `suggested` when it likely carries contacts; the input of WF7.
 - `PageContent`: what WF7 fetched (one per page, replaced on re-scrape):
-  the HTML kept for re-extraction and the extracted metadata.
+  the HTML kept for re-extraction and the extracted metadata; the input of
+  the processing-only `contact_extraction` workflow (declared by the contacts
+  app, which parses the stored HTML once for the metadata and the contacts),
+  queued whenever page_scrape stores (or replaces) the content.
 
 Upserts on the natural keys only ever update facts: a re-run never resets a
 row's own curation or processing status (original defects B-6, B-12).
@@ -177,8 +180,12 @@ class Page(workflow_fields("page_scrape"), BaseModel):
         return self.url
 
 
-class PageContent(BaseModel):
-    """What page_scrape fetched for a page (replaced on every scrape): the HTML for re-extraction and its metadata."""
+class PageContent(workflow_fields("contact_extraction", curation=False), BaseModel):
+    """What page_scrape fetched for a page (replaced on every scrape): the HTML for re-extraction and its metadata.
+
+    The input of `contact_extraction` (processing-only, contacts/workflows.py): page_scrape queues it when it
+    stores the content; its hook parses the HTML once and writes the metadata below and the contacts.
+    """
 
     page = models.OneToOneField(Page, on_delete=models.CASCADE, related_name="content")
     final_url = models.URLField(max_length=2048, help_text="After redirects.")
@@ -202,6 +209,8 @@ class PageContent(BaseModel):
         verbose_name = "page content"
         verbose_name_plural = "page contents"
         ordering = ["-fetched_at"]
+        indexes = workflow_indexes("contact_extraction")
+        constraints = workflow_constraints("contact_extraction")
 
     def __str__(self) -> str:
         return self.title or self.final_url

@@ -47,7 +47,7 @@ from curation import registry
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError
 from curation.services import CurationInputError, StatusSetResult, curation_status_set
 from pages.categorize import categorize_url
-from pages.contacts_hook import extract_page_contacts, record_page_contacts
+from pages.contacts_hook import content_stored
 from pages.fetch import FetchResult, fetch, robots_allows, robots_for
 from pages.models import (
     DiscoveredHow,
@@ -831,31 +831,31 @@ _TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/jso
 
 
 def page_scrape(*, record: Page, lease) -> None:
-    """WF7 hook: politely fetch the page, store its content and metadata, then extract contacts.
+    """WF7 hook: politely fetch the page and store its content; contact extraction is the next workflow's.
 
     The fetcher respects robots.txt (disallowed → PermanentError blocked,
     "Disallowed by robots.txt: <url>"), caps the size (FETCH_MAX_BYTES →
     too_large) and classifies failures (a 404 → PermanentError http_4xx
     "HTTP 404 from <url>"; 5xx, 429, timeouts → retried). Every error
     carries a message (original B-17). The content (decoded HTML, kept for
-    re-extraction), its hash and the metadata go into `PageContent` (one per
-    page, replaced). The page is parsed once, before the transaction, for its
-    metadata and its contacts (`extract_page_contacts`);
-    `pages.contacts_hook.record_page_contacts` stores the contacts in the
-    same transaction as the content.
+    re-extraction) and its hash go into `PageContent` (one per page,
+    replaced), and `pages.contacts_hook.content_stored` hands it over in the
+    same transaction: the contacts app queues its `contact_extraction`, which
+    parses the HTML once for the metadata and the contacts in whichever worker
+    process claims it. This hook parses nothing then, so its threads spend
+    their time waiting on the network, not holding the GIL. Without the
+    contacts app the metadata is extracted here, before the transaction.
     """
-    page = Page.objects.select_related("domain").get(pk=record.pk)
+    page = record  # loaded by the engine when it claimed the row (only its url and pk are needed here)
     response = fetch(page.url, purpose="page")
     content_type = response.content_type
     is_text = not content_type or content_type.startswith(_TEXT_TYPES) or "html" in content_type
     text = response.text.replace("\x00", "") if is_text else ""
-    # One parse for the metadata and the contacts, before the transaction (CPU only, nothing written yet).
-    found = extract_page_contacts(page=page, html=text, url=response.final_url)  # None without the contacts app
-    if "html" in content_type or not content_type:
-        metadata = found.metadata if found is not None else page_metadata_extract(text, response.final_url)
-    else:
-        metadata = {}
+    metadata = {}
+    if not content_stored.provided and ("html" in content_type or not content_type):
+        metadata = page_metadata_extract(text, response.final_url)  # nobody extracts later: CPU before writing
     values = {
+        "page": page,
         "final_url": _clip(response.final_url, 2048),
         "redirects": list(response.redirects)[:10],
         "status_code": response.status,
@@ -865,13 +865,19 @@ def page_scrape(*, record: Page, lease) -> None:
         "fetched_at": timezone.now(),
         "elapsed_ms": int(response.elapsed_s * 1000),
         "html": text,
+        # new content: the metadata of the old one no longer applies (contact_extraction writes the new one)
         "title": "", "meta_description": "", "h1": "", "canonical_url": "", "language": "", "word_count": 0,
         "social_links": [],
         **metadata,
     }
+    # One upsert on the page (INSERT … ON CONFLICT (page) DO UPDATE): the content row keeps its id across
+    # re-scrapes, and its workflow fields (contact_extraction's) are left to the engine's services.
+    content = PageContent(**values)
     with lease.complete():
-        content, _created = PageContent.objects.update_or_create(page=page, defaults=values)
-        record_page_contacts(page=page, content=content, found=found)
+        PageContent.objects.bulk_create([content], update_conflicts=True, unique_fields=["page"],
+                                        update_fields=[*(k for k in values if k != "page"), "updated_at"])
+        content.pk = PageContent.objects.filter(page=page).values_list("pk", flat=True).get()  # the kept id
+        content_stored(page=page, content=content)
 
 
 # --- direct submission (API POST, CSV import) ----------------------------------------------------------

@@ -186,7 +186,8 @@ page_scrape = register(Workflow(
     backoff_cap_seconds=6 * 3600,
     time_budget_seconds=45,
     legacy=PAGE_LEGACY,
-    description="Polite fetch (robots.txt, per-host limits, size cap) → PageContent with metadata, then contacts.",
+    description="Polite fetch (robots.txt, per-host limits, size cap) → PageContent, queued for contact "
+                "extraction (metadata and contacts, parsed once in the next workflow).",
 ))
 
 # --- The API resources (curation.resources generates their views and routes; docs/architecture.md) -------

@@ -272,6 +272,9 @@ else:
 CURATION_MAX_BATCH = env.int("CURATION_MAX_BATCH", 10_000, minimum=1)
 # Queueing rows wakes a worker at once (on commit) instead of waiting for the schedule.
 CURATION_WAKE_ON_QUEUE = env.bool("CURATION_WAKE_ON_QUEUE", True)
+# At most one wake-up per workflow per this many seconds and process (plus one at the end of the window):
+# a hook queueing the next stage row by row (page_scrape → contact_extraction) sends one task a second, not one a row.
+CURATION_WAKE_COALESCE_SECONDS = env.float("CURATION_WAKE_COALESCE_SECONDS", 1.0, minimum=0)
 
 # --- Admin account created by `make run` ----------------------------------------
 ADMIN_USERNAME = env.str("ADMIN_USERNAME", "admin")

@@ -27,4 +27,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scrapersky-tests"}}
 # Tests decide themselves when a worker runs; the e2e test turns wake-up back on.
 CURATION_WAKE_ON_QUEUE = env.bool("CURATION_WAKE_ON_QUEUE", False)
+# Every queueing wakes at once (tests count the wake-ups); production coalesces them (scrapersky/settings.py).
+CURATION_WAKE_COALESCE_SECONDS = env.float("CURATION_WAKE_COALESCE_SECONDS", 0.0, minimum=0)
 Q_CLUSTER = {**Q_CLUSTER, "workers": env.int("Q_WORKERS", 1)}

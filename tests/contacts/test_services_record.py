@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import Contact, ContactSource, SocialLink
-from contacts.services import contacts_reextract, page_contacts_record
-from pages.contacts_hook import record_page_contacts
+from contacts.services import contacts_reextract, page_content_extract, page_contacts_record
+from curation import registry
 from pages.models import PageContent
 from scrapersky.sandbox import websites as sandbox_sites
+from tests.factories import lease_for
 from tests.pages.factories import DomainFactory, PageFactory
 from tests.places.factories import LocalBusinessFactory
 
@@ -94,7 +95,8 @@ def test_rescrape_updates_last_seen_and_still_on_page_and_never_duplicates():
     Contact.objects.filter(pk=info.pk).update(brevo_sync_curation_status="Selected", brevo_sync_processing_status="Completed")
 
     later = timezone.now()
-    record_page_contacts(page=page, content=_content(page, CONTACT_HTML, at=later))  # the hook pages calls
+    content = _content(page, CONTACT_HTML, at=later)  # the contact_extraction hook, as a worker runs it
+    page_content_extract(record=content, lease=lease_for(registry.get("contact_extraction"), content))
     assert Contact.objects.filter(domain=domain).count() == 3
     assert ContactSource.objects.filter(page=page).count() == 3
     source = ContactSource.objects.get(contact=info)
@@ -180,10 +182,12 @@ def test_selected_pages_become_deduplicated_contacts(websites):
     wf = registry.get("page_scrape")
     services.curation_status_set(workflow=wf, ids=[p.pk for p in pages], status="Selected")
     engine.workflow_run(wf)
+    assert engine.workflow_run(registry.get("contact_extraction")).completed == len(pages)
     info = Contact.objects.get(domain=domain, normalized=expected["main_email"])
     assert info.sources.count() >= 2, "one contact, found on several pages"
     assert Contact.objects.filter(domain=domain, normalized=expected["main_email"]).count() == 1
     before = Contact.objects.filter(domain=domain).count()
     services.curation_status_set(workflow=wf, ids=[p.pk for p in pages], status="Selected", reprocess=True)
     engine.workflow_run(wf)
+    assert engine.workflow_run(registry.get("contact_extraction")).completed == len(pages)
     assert Contact.objects.filter(domain=domain).count() == before

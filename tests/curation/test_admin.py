@@ -129,11 +129,12 @@ def test_operator_page_orders_the_chain_and_links_counts_to_the_rows(admin_clien
     WidgetFactory(errored=True, widget_check_error_class="timeout")
     content = admin_client.get(reverse("curation-operator")).content.decode()
     order = [name for name in ("place_search", "deep_scan", "domain_extraction", "sitemap_discovery",
-                               "sitemap_import", "page_scrape", "contact_validation", "webhook_sync")]
+                               "sitemap_import", "page_scrape", "contact_extraction", "contact_validation",
+                               "webhook_sync")]
     positions = [content.index(f'data-workflow="{name}"') for name in order]
     assert positions == sorted(positions), "workflows in chain order"
-    numbers = [n for n in (content.split('class="wf-number">')[i].split("<")[0] for i in range(1, 13))]
-    assert numbers == ["1", "2", "3", "4", "5", "6", "7", "8a", "8b", "8c", "—", "—"], numbers
+    numbers = [n for n in (content.split('class="wf-number">')[i].split("<")[0] for i in range(1, 14))]
+    assert numbers == ["1", "2", "3", "4", "5", "6", "7", "8", "9a", "9b", "9c", "—", "—"], numbers
     changelist = reverse("admin:testapp_widget_changelist")
     assert f"{changelist}?widget_check=Queued" in content
     assert f"{changelist}?widget_check=Error" in content

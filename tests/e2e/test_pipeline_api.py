@@ -209,6 +209,14 @@ def test_the_whole_pipeline_through_the_api_with_two_real_clusters(
     assert_all_completed(pages, "page_scrape", lambda r: r["url"])
     assert all(p["content"] and p["content"]["status_code"] == 200 for p in pages)
 
+    # --- contact_extraction: queued by the scrape for every stored page (processing-only), run by the cluster -----
+    contents = api.list("workflows/contact_extraction/rows/")
+    assert len(contents) == len(pages) and {c["page"] for c in contents} == {p["id"] for p in pages}
+    contents = wait_done(api, "workflows/contact_extraction/rows/", "contact_extraction", {c["id"] for c in contents},
+                         "contact extractions")
+    assert_all_completed(contents, "contact_extraction", lambda r: r["final_url"])
+    assert all(c["title"] for c in contents), "the metadata comes with the extraction"
+
     # --- the contacts are exactly what the websites show ---------------------------------------------------
     contacts = api.list("contacts/")
     for name, business in crawlable.items():
@@ -261,6 +269,7 @@ def test_the_whole_pipeline_through_the_api_with_two_real_clusters(
         "place_search": {"Completed": 2}, "deep_scan": {"Completed": 8}, "domain_extraction": {"Completed": 8},
         "sitemap_discovery": {"Completed": 6}, "sitemap_import": {"Completed": len(sitemaps)},
         "page_scrape": {"Completed": len(pages), "none": all_pages - len(pages)},
+        "contact_extraction": {"Completed": len(pages)},
         "contact_validation": {"Completed": len(contact_ids)},
         "brevo_sync": {"Completed": len(emails), "none": phones},
         "hubspot_sync": {"Completed": len(emails), "none": phones},

@@ -144,6 +144,12 @@ def test_the_whole_chain_through_the_original_api_with_a_real_cluster(
                        lambda pages: all(p["processing_status"] in ("Complete", "Error") for p in pages),
                        "page scrapes")
     assert len(scraped) == len(wanted) and {p["processing_status"] for p in scraped} == {"Complete"}
+    # Each stored page is queued for contact extraction (processing-only: no curator step), which the same
+    # cluster runs; the original had no such stage, so its progress is read from the workflow overview.
+    extraction = wait_for(lambda: api.get("workflows/contact_extraction/")["processing_counts"],
+                          lambda counts: counts.get("Completed", 0) + counts.get("Error", 0) == len(wanted),
+                          "contact extractions")
+    assert extraction.get("Completed") == len(wanted), extraction
 
     # --- WF8: the contacts, as the original listing shows them ----------------------------------------------
     contacts = api.get("contacts", limit=1000)

@@ -6,6 +6,7 @@ sandbox any host name is a site, and its prefix picks the site's shape
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -13,16 +14,17 @@ import factory
 from django.utils import timezone
 
 from pages.categorize import categorize_url
-from pages.models import Domain, DomainKind, DomainSource, Page, PageSource, SitemapFile
+from pages.models import Domain, DomainKind, DomainSource, Page, PageContent, PageSource, SitemapFile
 
 
 def _now():
     return timezone.now()
 
 
-def _states(prefix: str) -> dict:
-    """Traits for a workflow's states: queued, processing (live lease), stuck (expired lease), completed, errored."""
-    selected = {f"{prefix}_curation_status": "Selected"}
+def _states(prefix: str, *, curation: bool = True) -> dict:
+    """Traits for a workflow's states: queued, processing (live lease), stuck (expired lease), completed, errored.
+    `curation=False`: a processing-only workflow (no curation status to set)."""
+    selected = {f"{prefix}_curation_status": "Selected"} if curation else {}
     return {
         "queued": factory.Trait(**selected, **{
             f"{prefix}_processing_status": "Queued",
@@ -105,8 +107,27 @@ class PageFactory(factory.django.DjangoModelFactory):
     Params = type("Params", (), _states("page_scrape"))
 
 
+class PageContentFactory(factory.django.DjangoModelFactory):
+    """What page_scrape stores; the input of the processing-only contact_extraction workflow."""
+
+    class Meta:
+        model = PageContent
+
+    page = factory.SubFactory(PageFactory)
+    final_url = factory.LazyAttribute(lambda o: o.page.url)
+    status_code = 200
+    content_type = "text/html"
+    html = factory.LazyAttribute(lambda o: f"<html><head><title>{o.page.url}</title></head><body></body></html>")
+    content_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.html.encode()).hexdigest())
+    size_bytes = factory.LazyAttribute(lambda o: len(o.html.encode()))
+    fetched_at = factory.LazyFunction(_now)
+
+    Params = type("Params", (), _states("contact_extraction", curation=False))
+
+
 FACTORIES = {
     "pages.Domain": DomainFactory,
     "pages.SitemapFile": SitemapFileFactory,
     "pages.Page": PageFactory,
+    "pages.PageContent": PageContentFactory,
 }

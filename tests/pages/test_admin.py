@@ -137,6 +137,8 @@ def test_curator_flow_end_to_end_against_the_sandbox(admin_client, websites):
     act(admin_client, "page", "select_suggested_pages", [any_page.pk])
     report = engine.workflow_run(registry.get("page_scrape"))
     assert (report.completed, report.errored) == (4, 0)
+    report = engine.workflow_run(registry.get("contact_extraction"))  # queued by the scrape: no curator step
+    assert (report.completed, report.errored) == (4, 0)
     contents = PageContent.objects.filter(page__domain=domain)
     assert sorted(c.title.split(" |")[0] for c in contents) == ["Impressum", "Kontakt", "Unser Team", "Über uns"]
     assert all(c.language == "de" and c.word_count and c.h1 for c in contents)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from contacts.models import Contact
-from curation import registry, services
+from curation import engine, registry, services
 from curation.lease import LeaseLost
 from pages import fetch as fetch_module
 from pages.models import PageContent
@@ -64,6 +64,8 @@ def test_stale_page_scrape_cannot_overwrite_the_newer_result(site):
 
     after = PageContent.objects.get(page=page)
     assert (after.html, after.fetched_at, after.content_hash) == (fresh.html, fresh.fetched_at, fresh.content_hash)
+    assert after.contact_extraction_processing_status == "Queued", "the fresh content waits for its extraction"
+    assert engine.workflow_run(registry.get("contact_extraction")).completed == 1
     assert list(Contact.objects.filter(domain=page.domain).values_list("normalized", flat=True)) == [
         "orders@corner-bakery.com"], "the stale worker's contacts were written"
     page.refresh_from_db()

@@ -1,10 +1,12 @@
-"""WF7 page_scrape through the engine, against the website sandbox over real HTTP."""
+"""WF7 page_scrape through the engine, against the website sandbox over real HTTP, and the hand-over of what it
+stored to contact_extraction (the next workflow: one parse for the metadata and the contacts)."""
 import hashlib
 
 import pytest
 
 from contacts.models import Contact
 from curation import engine, registry, services
+from curation.extension import ExtensionPoint
 from pages.models import PageContent
 from scrapersky.sandbox.websites import expected_contacts
 from tests.pages.factories import DomainFactory, PageFactory
@@ -24,10 +26,18 @@ def scrape(wf, url: str, host: str):
     return page
 
 
+def extract():
+    """Run the next stage (contact_extraction) on whatever the scrapes queued."""
+    return engine.workflow_run(registry.get("contact_extraction"))
+
+
 def test_scrape_stores_content_and_metadata(wf, websites):
     page = scrape(wf, "https://index-acme.de/kontakt", "index-acme.de")
     assert page.page_scrape_processing_status == "Completed", page.page_scrape_processing_error
-    content = page.content
+    assert page.content.contact_extraction_processing_status == "Queued", "the scrape queues the extraction"
+    assert extract().completed == 1
+    content = PageContent.objects.get(page=page)
+    assert content.contact_extraction_processing_status == "Completed"
     site = expected_contacts("index-acme.de")
     assert content.final_url == "https://index-acme.de/kontakt"
     assert content.status_code == 200 and content.content_type == "text/html"
@@ -102,19 +112,33 @@ def test_every_error_has_a_message(wf, websites):
         assert page.page_scrape_processing_error.strip(), url  # never empty (original B-17)
 
 
+def _provided(func) -> ExtensionPoint:
+    point = ExtensionPoint("test.content_stored")
+    point.provide(func)
+    return point
+
+
 def test_the_contacts_extension_point_is_called_with_the_stored_content(wf, websites, monkeypatch):
     calls = []
 
-    def record(*, page, content, found):
-        calls.append((page.pk, content.pk, content.html[:15], found.metadata["title"]))
+    def stored(*, page, content):
+        calls.append((page.pk, content.pk, content.html[:15], content.title))
+        return True
 
-    monkeypatch.setattr("pages.services.record_page_contacts", record)
+    monkeypatch.setattr("pages.services.content_stored", _provided(stored))
     page = scrape(wf, "https://acme.com/contact", "acme.com")
-    assert calls == [(page.pk, page.content.pk, "<!DOCTYPE html>", page.content.title)]
-    assert page.content.title, "the metadata stored comes from the same extraction as the contacts"
+    assert calls == [(page.pk, page.content.pk, "<!DOCTYPE html>", "")], "no metadata: the next stage extracts it"
 
 
-def test_the_page_is_parsed_once_for_metadata_and_contacts(wf, websites, monkeypatch):
+def test_without_the_contacts_app_the_scrape_extracts_the_metadata_itself(wf, websites, monkeypatch):
+    monkeypatch.setattr("pages.services.content_stored", ExtensionPoint("test.nobody"))
+    page = scrape(wf, "https://index-acme.de/kontakt", "index-acme.de")
+    assert page.page_scrape_processing_status == "Completed"
+    assert page.content.title.startswith("Kontakt | ") and page.content.language == "de"
+    assert page.content.contact_extraction_processing_status is None, "nothing queued without the contacts app"
+
+
+def test_the_scrape_parses_nothing_and_extraction_parses_once(wf, websites, monkeypatch):
     import contacts.extract as extract_module
 
     calls = []
@@ -129,15 +153,31 @@ def test_the_page_is_parsed_once_for_metadata_and_contacts(wf, websites, monkeyp
     monkeypatch.setattr("pages.services.page_metadata_extract", lambda *a, **k: calls.append("metadata") or {})
     page = scrape(wf, "https://acme.com/contact", "acme.com")
     assert page.page_scrape_processing_status == "Completed"
+    assert calls == [], "the fetch path parses no HTML (its threads wait on the network, not on the GIL)"
+    assert not Contact.objects.filter(domain=page.domain).exists()
+    assert extract().completed == 1
     assert len(calls) == 1, "one HTML parse per scraped page (metadata and contacts share the tree)"
-    assert page.content.title and Contact.objects.filter(domain=page.domain).exists()
+    content = PageContent.objects.get(page=page)
+    assert content.title and Contact.objects.filter(domain=page.domain).exists()
+
+
+def test_a_rescrape_queues_the_extraction_of_the_new_content(wf, websites):
+    page = scrape(wf, "https://acme.com/contact", "acme.com")
+    extract()
+    assert PageContent.objects.get(page=page).contact_extraction_processing_status == "Completed"
+    services.curation_status_set(workflow=wf, ids=[page.pk], status="Selected", reprocess=True)
+    engine.workflow_run(wf)
+    content = PageContent.objects.get(page=page)
+    assert content.contact_extraction_processing_status == "Queued" and content.title == ""
+    assert extract().completed == 1
+    assert PageContent.objects.get(page=page).title
 
 
 def test_a_failing_contacts_extension_rolls_back_the_content(wf, websites, monkeypatch):
-    def record(*, page, content, found):
+    def stored(*, page, content):
         raise RuntimeError("extractor crashed")
 
-    monkeypatch.setattr("pages.services.record_page_contacts", record)
+    monkeypatch.setattr("pages.services.content_stored", _provided(stored))
     page = scrape(wf, "https://acme.com/contact", "acme.com")
     assert page.page_scrape_processing_status == "Queued" and page.page_scrape_error_class == "bug"
     assert "RuntimeError: extractor crashed" in page.page_scrape_processing_error

@@ -17,7 +17,7 @@ from scrapersky.sandbox.websites import expected_contacts
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 STAGES = ["place_search", "deep_scan", "domain_extraction", "sitemap_discovery", "sitemap_import", "page_scrape",
-          "contact_validation", "brevo_sync", "webhook_sync"]
+          "contact_extraction", "contact_validation", "brevo_sync", "webhook_sync"]
 
 
 def run_demo(tmp_path, *args):

@@ -140,7 +140,7 @@ class Command(BaseCommand):
     # --- the chain ---------------------------------------------------------------------------------
     def _run(self, options):
         from contacts.models import Contact, ContactKind, ValidationResult
-        from pages.models import Domain, Page, SitemapFile
+        from pages.models import Domain, Page, PageContent, SitemapFile
         from places import services as place_services
         from places.models import LocalBusiness, Place
         from curation.services import CurationInputError
@@ -184,6 +184,9 @@ class Command(BaseCommand):
         def contacts():
             return Contact.objects.filter(domain__in=domains())
 
+        def contents():
+            return PageContent.objects.filter(page__domain__in=domains())
+
         def valid(qs):
             return qs.filter(validation_result=ValidationResult.VALID)
 
@@ -196,7 +199,9 @@ class Command(BaseCommand):
                 f"{Page.objects.filter(domain__in=domains()).count()} page(s), "
                 f"{Page.objects.filter(domain__in=domains(), suggested=True).count()} suggested (contact, about, "
                 "team, imprint…)")),
-            ("page_scrape", "suggested", lambda: self._contacts_note(contacts())),
+            ("page_scrape", "suggested", lambda: f"{contents().count()} page(s) stored"),
+            # processing-only: page_scrape queued the content it stored (no curator step)
+            ("contact_extraction", contents, lambda: self._contacts_note(contacts())),
             ("contact_validation", lambda: not_rejected(contacts(), "contact_validation"),
              lambda: self._validation_note(contacts())),
             ("brevo_sync", lambda: not_rejected(valid(contacts()).filter(kind=ContactKind.EMAIL), "brevo_sync"),
@@ -210,6 +215,9 @@ class Command(BaseCommand):
             if name == "page_scrape":
                 results.append(self._stage(name, None, selected="suggested", products=products,
                                            domain_ids=list(domains().values_list("pk", flat=True))))
+            elif name == "contact_extraction":
+                results.append(self._stage(name, list(select().values_list("pk", flat=True)), selected=None,
+                                           products=products))
             else:
                 results.append(self._stage(name, None, selected=select, products=products))
         self._summary(results, time.monotonic() - started)
