@@ -526,3 +526,127 @@ def test_arbitrary_text_never_crashes_and_results_are_valid(text):
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_crash(data):
     assert isinstance(extract_contacts(data, page_url="https://firma.de/"), ExtractionResult)
+
+
+# --- the speed rewrites of issue #12: the same results as the rules written plainly ------------
+
+import re  # noqa: E402
+
+from lxml import etree  # noqa: E402
+
+from contacts import extract as extract_module  # noqa: E402
+from contacts import extract_emails, extract_phones, extract_region, extract_structured  # noqa: E402
+from contacts.extract_html import parse, text_of  # noqa: E402
+
+_PLAIN_US = re.compile(r"\b(?:%s)\.?,?\s+\d{5}(?:-\d{4})?\b" % "|".join(extract_region._US_STATES))
+_PLAIN_CA = re.compile(r"\b(?:%s)\.?,?\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b" % "|".join(extract_region._CA_PROVINCES))
+_PLAIN = {
+    "nanp": (re.compile(r"(?<![\d+])(?:1[-.\s])?\(?[2-9]\d{2}\)?[-.\s]\s?[2-9]\d{2}[-.]\d{4}(?!\d)"),
+             extract_region._NANP_SHAPE),
+    "postal token": (re.compile(r"\d{4}|\d[A-Z]{2}\b|[A-Z]\d[A-Z]"), extract_region._POSTAL_TOKEN),
+    "postcode": (re.compile(r"\b\d{4,5}\b"), extract_region._POSTCODE_LINE),
+    "postal prefix": (re.compile(r"(?<![\w-])(D|A|CH|F|I|NL|B|L|DK|S|N|FI|PL|CZ|E|P)-\d{4,5}\b"),
+                      extract_region._POSTAL_PREFIX),
+    "obfuscation": (extract_emails._OBF_MARK, extract_emails._OBF_SCAN),
+}
+_SHAPES = dict((region, pattern) for pattern, region in extract_region._POSTAL_SHAPES)
+_PLAIN_SHAPES = {
+    "US": _PLAIN_US, "CA": _PLAIN_CA,
+    "GB": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"),
+    "NL": re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\s+[A-Z][a-z]{2,}"),
+}
+_TOKENS = st.sampled_from([
+    "MA 01105", "ON M5V 2T6", "E14 9SR", "6247 BK Gronsveld", "D-80331", "DK-1234", "CH", "NY, ", "(413) 732-8702",
+    "1-800-555-0100", "+1 ", "413.732.8702", " at ", "[at]", "(ät)", "#@#", "_at_", "/at/", " AT ", "arroba", "c",
+    "info@firma.de", "@media", "a@", "@b", "0", "7", "12", "2024", " ", "\n", "\t", "\xa0", "-", ".", "/", "(", ")",
+    "x", "A", "ä", "_", "8", "00", "Fax:", "Tel. ",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKENS, max_size=12).map("".join))
+def test_rewritten_scans_find_what_the_plain_patterns_find(text):
+    for name, (plain, fast) in _PLAIN.items():
+        assert [(m.span(), m.groups()) for m in plain.finditer(text)] == \
+               [(m.span(), m.groups()) for m in fast.finditer(text)], name
+    for region, plain in _PLAIN_SHAPES.items():
+        assert plain.findall(text) == _SHAPES[region].findall(text), region
+
+
+def _plain_text_emails(text):
+    i = text.find("@")
+    while i != -1:
+        m = extract_emails._LOCAL_REV.match(text[max(0, i - 64):i][::-1])
+        d = extract_emails._DOMAIN.match(text, i + 1, min(len(text), i + 256))
+        local = m.group(0)[::-1].lstrip(".-") if m else ""
+        if local and d:
+            yield local, d.group(0)
+        i = text.find("@", i + 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOKENS, max_size=12).map("".join))
+def test_email_scan_skips_only_what_cannot_be_an_address(text):
+    found = list(extract_emails.iter_text_emails(text))
+    assert [f"{local}@" for local, _ in _plain_text_emails(text)] == [f.split("@")[0] + "@" for f in found]
+
+
+def _plain_candidate_lines(text):
+    previous = ""
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        above, previous = previous, line.strip()
+        if extract_phones._HINT.search(line) or re.search(r"8(?:00|33|44|55|66|77|88)", line):
+            yield line, above
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOKENS | st.just(" \n" * 250), max_size=14).map("".join))
+def test_phone_lines_and_their_labels_are_the_plain_loops(text):
+    assert list(extract_phones._candidate_lines(text)) == list(_plain_candidate_lines(text))
+
+
+def test_fax_label_far_above_the_number():
+    """The label line is found behind many blank lines (past the bounded look-back)."""
+    for blanks in (3, 400):
+        text = "Fax:\n" + " \n" * blanks + "030 2345678\n"
+        assert [kind for _raw, _n, kind in extract_phones.iter_text_phones(text, "DE")] == ["fax"], blanks
+
+
+def test_microdata_owner_is_the_nearest_scope_within_the_limit():
+    near = '<div itemscope itemtype="https://schema.org/Organization"><span itemprop="email">a@firma.de</span>' \
+           '<span itemprop="email">b@firma.de</span><span itemprop="description">x</span></div>'
+    depth = extract_structured._MAX_ANCESTORS + 5
+    far = ('<div itemscope itemtype="https://schema.org/Organization">' + "<div>" * depth +
+           '<span itemprop="email">far@firma.de</span>' + "</div>" * depth + "</div>")
+    out = extract_structured.Structured()
+    extract_structured.microdata(parse(f"<html><body>{near}{far}</body></html>"), out)
+    assert [e for e, *_ in out.emails] == ["a@firma.de", "b@firma.de"]
+
+
+def test_vcard_elements_are_class_tokens_only():
+    root = parse('<div class="vcard">1</div><div class="x  h-card">2</div><div class="vcardx">3</div>'
+                 '<div class="my-vcard">4</div>')
+    assert [el.text.strip() for el in extract_structured._vcard_elements(root)] == ["1", "2"]
+    assert extract_structured._vcard_elements(root) == extract_structured._VCARD_XPATH(root)
+
+
+def test_text_of_childless_elements_is_their_serialised_text():
+    root = parse("<p>a &amp; b&nbsp;c</p><p></p><p>x<b>y</b>z</p>")
+    for el in root.iter("p"):
+        assert text_of(el) == etree.tostring(el, method="text", encoding=str, with_tail=False)
+
+
+def test_team_headings_with_and_without_name_classes():
+    card = "<h3>Anna Schmidt</h3><p>Geschäftsführerin</p>"
+    classed = '<div class="team-name">Jan Krüger</div><p>Vertriebsleiter</p>'
+    assert {p.name for p in run(card).people} == {"Anna Schmidt"}
+    assert {p.name for p in run(f"<section>{card}</section><section>{classed}</section>").people} == {
+        "Anna Schmidt", "Jan Krüger"}
+
+
+def test_fax_icon_prefilter_needs_an_icon_tag():
+    assert extract_module._has_fax_icon('<i class="fa fa-fax"></i>')
+    assert not extract_module._has_fax_icon('<a class="fax" href="#">x</a>')  # <a> is not labelled
+    assert run('<p><i class="fa fa-fax"></i> 030 2345678</p>', region="DE").faxes
