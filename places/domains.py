@@ -28,7 +28,10 @@ Rules, in order:
    because some sites only answer there); the registrable domain is computed
    OFFLINE from the public suffix list snapshot bundled with tldextract (no
    network call, no cache directory), so ``shop.example.co.uk`` →
-   ``example.co.uk``.
+   ``example.co.uk``: its ICANN section classifies the host (platform lists are
+   keyed by ``github.io``, ``blogspot.com``…), the list with its private section
+   gives ``site_domain`` (``acme.uk.com``, ``shop.azurewebsites.net``), the key
+   of an own site.
 5. Classify: ``social_profile`` (network set: facebook, instagram, …),
    ``link_shortener`` (bit.ly, linktr.ee, …), ``directory`` (yelp,
    tripadvisor, doctolib, Google Maps pages, …), ``site_builder`` (a
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -68,6 +71,9 @@ class WebsiteInfo:
     kind: str  # one of KINDS
     network: str | None  # social network name for social_profile, else None
     reason: str  # why this kind, for curators
+    # the site's registrable domain under the public suffix list WITH its private section
+    # (acme.uk.com, shop.azurewebsites.net, alice.github.io): what `domain_key` keys an own site by
+    site_domain: str = field(default="", compare=False)
 
 
 # --- Offline public suffix list ----------------------------------------------------
@@ -77,6 +83,25 @@ def _extractor() -> tldextract.TLDExtract:
     # the snapshot bundled with the installed tldextract is used.
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True,
                                  include_psl_private_domains=False)
+
+
+@lru_cache(maxsize=1)
+def _site_extractor() -> tldextract.TLDExtract:
+    """The same bundled snapshot read with its private section (uk.com, azurewebsites.net, github.io…):
+    the suffixes under which unrelated parties each own a site."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True,
+                                 include_psl_private_domains=True)
+
+
+def site_domain(host: str) -> str:
+    """The registrable domain of ``host`` with the private section of the list counted
+    (``acme.uk.com`` → ``acme.uk.com``, where the ICANN section alone says ``uk.com``); the ICANN
+    registrable domain when the host is itself a private suffix (``uk.com``)."""
+    ext = _site_extractor()(host)
+    if ext.domain and ext.suffix:
+        return f"{ext.domain}.{ext.suffix}"
+    icann = _extractor()(host)
+    return f"{icann.domain}.{icann.suffix}" if icann.domain and icann.suffix else host
 
 
 # --- Platform tables ---------------------------------------------------------------
@@ -298,7 +323,7 @@ def normalize_website(url: str) -> WebsiteInfo:
 
     kind, network, reason = _classify(host, registrable, extracted.subdomain, path)
     return WebsiteInfo(original=original, url=cleaned, host=host, registrable_domain=registrable,
-                       kind=kind, network=network, reason=reason)
+                       kind=kind, network=network, reason=reason, site_domain=site_domain(host))
 
 
 def _classify(host: str, registrable: str, subdomain: str, path: str) -> tuple[str, str | None, str]:
@@ -333,13 +358,17 @@ def _classify(host: str, registrable: str, subdomain: str, path: str) -> tuple[s
 def domain_key(info: WebsiteInfo) -> str | None:
     """The `pages.Domain` key for a website, or None when it must not become a crawl target.
 
-    own_site → registrable domain (shop.example.co.uk → example.co.uk: one
-    domain, many businesses); site_builder → the full host (name.wixsite.com),
-    except the platform's own host or a path-based shared host (sites.google.com),
-    which identify no business; everything else → None.
+    own_site → its site domain, the registrable domain under the public suffix list
+    with its private section (shop.example.co.uk → example.co.uk: one domain, many
+    businesses; acme.uk.com and shop.azurewebsites.net stay apart, where the ICANN
+    section alone would merge every uk.com / azurewebsites.net site into one);
+    site_builder → the full host (name.wixsite.com), except the platform's own host
+    or a path-based shared host (sites.google.com), which identify no business;
+    everything else → None. The key is the one ``pages.sitemaps.site_key`` gives the
+    host, so a domain's sitemaps and pages are judged "same site" by the same list.
     """
     if info.kind == OWN_SITE:
-        return info.registrable_domain
+        return info.site_domain or info.registrable_domain
     if info.kind == SITE_BUILDER:
         sub = info.host[: -len(info.registrable_domain)].rstrip(".")
         if info.registrable_domain.split(".", 1)[0] == "google" or sub in _PLATFORM_SUBDOMAINS:

@@ -225,3 +225,49 @@ def test_chains_in_the_sandbox_collapse_to_one_domain():
     keys = [domain_key(normalize_website(p["websiteUri"])) for p in load_dataset()
             if p.get("websiteUri") and p["displayName"]["text"].startswith("Brindlewick Dental Group")]
     assert len(keys) >= 5 and set(keys) == {"brindlewickdental.com"}
+
+
+# --- sites under the private section of the public suffix list ------------------------------
+
+@pytest.mark.parametrize(("raw", "kind", "registrable", "key"), [
+    ("https://acme.uk.com/", OWN_SITE, "uk.com", "acme.uk.com"),
+    ("https://www.other.uk.com/kontakt", OWN_SITE, "uk.com", "other.uk.com"),
+    ("https://shop.azurewebsites.net", OWN_SITE, "azurewebsites.net", "shop.azurewebsites.net"),
+    ("https://bakery.azurewebsites.net/menu", OWN_SITE, "azurewebsites.net", "bakery.azurewebsites.net"),
+    ("https://alice.github.io/project/", SITE_BUILDER, "github.io", "alice.github.io"),
+    ("https://bob.github.io", SITE_BUILDER, "github.io", "bob.github.io"),
+    ("https://joes-pizza.wixsite.com/home", SITE_BUILDER, "wixsite.com", "joes-pizza.wixsite.com"),
+    ("https://shop.example.co.uk", OWN_SITE, "example.co.uk", "example.co.uk"),
+    ("https://uk.com", OWN_SITE, "uk.com", "uk.com"),  # the private suffix itself: its ICANN domain
+])
+def test_sites_under_private_suffixes_keep_their_own_key(raw, kind, registrable, key):
+    info = normalize_website(raw)
+    assert (info.kind, info.registrable_domain, domain_key(info)) == (kind, registrable, key)
+
+
+def test_domain_key_is_the_sitemap_site_key():
+    """A domain's pages and sitemaps are "same site" by the key the domain has (pages.sitemaps)."""
+    from pages.sitemaps import on_site, site_key
+
+    for raw in ("https://acme.uk.com/", "https://shop.azurewebsites.net", "https://alice.github.io/",
+                "https://joes-pizza.wixsite.com", "https://www.shop.example.co.uk", "https://name.blogspot.com"):
+        info = normalize_website(raw)
+        assert domain_key(info) == site_key(info.host), raw
+        assert on_site("www." + info.host, domain_key(info)), raw
+    assert not on_site("other.uk.com", domain_key(normalize_website("https://acme.uk.com")))
+    assert site_key("other.azurewebsites.net") != domain_key(normalize_website("https://shop.azurewebsites.net"))
+
+
+def test_private_section_is_read_offline(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    from places import domains
+
+    domains._site_extractor.cache_clear()
+    try:
+        assert domains.site_domain("a.b.azurewebsites.net") == "b.azurewebsites.net"
+    finally:
+        domains._site_extractor.cache_clear()
