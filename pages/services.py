@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import email.utils
+import functools
 import hashlib
 import io
 import json
@@ -67,7 +68,7 @@ from pages.sitemaps import (
     _loose,
     discover_sitemaps,
     homepage_links,
-    normalize_page_url,
+    normalize_page_url_parts,
     parse_sitemap,
     path_depth,
     site_key,
@@ -97,6 +98,7 @@ def _plural(n: int, word: str) -> str:
 
 # --- dates -------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1024)  # a sitemap's entries share a handful of dates: 50,000 parses become a few
 def parse_lastmod(text: str | None) -> datetime | None:
     """A sitemap <lastmod> (W3C datetime or date), an RSS pubDate (RFC 822) or an HTTP date → aware datetime."""
     if not text:
@@ -278,20 +280,19 @@ def _page_row(domain: Domain, url: str, *, source: str, sitemap_file_id=None, la
               priority=None, alternates=()) -> dict | None:
     """The facts of one page (PAGE_FACTS plus its url), or None when the URL is not on the domain's site."""
     try:
-        normal = normalize_page_url(url)
+        normal, host, path = normalize_page_url_parts(url)  # host and path without a second urlsplit
     except ValueError:
         return None
     if len(normal) > 2048:
         return None
-    parts = urlsplit(normal)  # once: host, category and depth all read it (a sitemap brings 50,000 URLs)
-    if not _host_belongs((parts.hostname or "").lower().rstrip("."), domain):
+    if not _host_belongs(host, domain):
         return None
-    category = categorize_url(parts.path or "/")
+    category = categorize_url(path)
     return {
         "url": normal, "sitemap_file_id": sitemap_file_id, "source": source, "lastmod": lastmod,
         "changefreq": _clip(changefreq, 10), "priority": priority, "alternates": list(alternates)[:20],
         "category": category.category, "confidence": category.confidence, "scrape_priority": category.priority,
-        "path_depth": min(sum(1 for segment in parts.path.split("/") if segment), 32767),
+        "path_depth": min(sum(1 for segment in path.split("/") if segment), 32767),
         "suggested": category.suggested,
     }
 

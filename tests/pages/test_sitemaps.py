@@ -662,3 +662,41 @@ def test_a_sitemap_with_an_unescaped_ampersand_is_read_whole(sandbox):
     (found,) = discover_sitemaps(f"https://{host}/", walker=walker())
     assert (found.kind, found.url_count, found.truncated, found.error) == ("urlset", 12, False, None)
     assert found.warnings[0].startswith("unescaped '&' in the XML read as '&amp;'")
+
+
+# --- the canonical-URL fast path of the import (normalize_page_url_parts) ----------------------------------
+_SEGMENT = st.text(alphabet="abcXYZ09-._~%/:@!$&'()*+,;= é", max_size=12)
+
+
+@hsettings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(scheme=st.sampled_from(["http", "https", "HTTPS"]),
+       host=st.sampled_from(["shop.example", "Shop.Example", "a-b.example.", "xn--caf-dma.example", "1.2.3.4",
+                             "shop.example:443", "shop.example:8080"]),
+       segments=st.lists(_SEGMENT, max_size=4), query=st.sampled_from(["", "?b=2&a=1", "?utm_source=x"]),
+       fragment=st.sampled_from(["", "#top"]))
+def test_the_fast_path_gives_what_normalize_page_url_gives(scheme, host, segments, query, fragment):
+    from urllib.parse import urlsplit
+
+    from pages.sitemaps import normalize_page_url, normalize_page_url_parts
+
+    url = f"{scheme}://{host}/{'/'.join(segments)}{query}{fragment}"
+    try:
+        expected = normalize_page_url(url)
+    except ValueError:
+        with pytest.raises(ValueError):
+            normalize_page_url_parts(url)
+        return
+    normal, found_host, path = normalize_page_url_parts(url)
+    parts = urlsplit(expected)
+    assert (normal, found_host, path) == (expected, parts.hostname.rstrip("."), parts.path or "/")
+
+
+def test_canonical_urls_take_the_fast_path_and_others_do_not():
+    from pages.sitemaps import _canonical
+
+    assert _canonical("https://shop.example/products/item-1") == ("shop.example", "/products/item-1")
+    assert _canonical("https://shop.example/") == ("shop.example", "/")
+    for url in ("https://Shop.example/a", "https://shop.example/a/", "https://shop.example/a?x=1",
+                "https://shop.example/a/../b", "https://shop.example//a", "https://shop.example:443/a",
+                "https://shop.example/caf%C3%A9", "https://shop.example", "ftp://shop.example/a"):
+        assert _canonical(url) is None, url
