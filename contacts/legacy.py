@@ -270,7 +270,7 @@ def contact_update(*, request, workflow, row: Contact) -> None:
             target = registry.get(STATUS_FIELDS[key])
             if key == "contact_curation_status":
                 statuses[target.name] = workflow.legacy.curation_from_original(workflow, value, what=key)
-            elif value in SYNC_IN:
+            elif isinstance(value, str) and value in SYNC_IN:
                 statuses[target.name] = SYNC_IN[value]
             else:
                 raise LegacyInputError(f"{key}: {value!r} is set by the workers; allowed: New, Selected, Skipped")

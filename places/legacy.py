@@ -317,14 +317,14 @@ class ResultsViewerBatchApi(LegacyView):
         legacy = workflow.legacy
         body = request.data
         if isinstance(body, dict):
-            groups = {body.get(legacy.status_field): body.get(legacy.ids_field)}
+            groups = {_status_text(body.get(legacy.status_field)): body.get(legacy.ids_field)}
         elif isinstance(body, list) and body and all(isinstance(p, dict) for p in body):
             groups = {}
             for place in body:
                 ident = place.get("place_id") or place.get("id")
                 if not isinstance(ident, str) or not ident:
                     raise LegacyInputError("Each place must have a place_id (or id)")
-                groups.setdefault(place.get(legacy.status_field), []).append(ident)
+                groups.setdefault(_status_text(place.get(legacy.status_field)), []).append(ident)
         else:
             raise LegacyInputError("Send {place_ids: [...], status} or a non-empty list of {place_id, status}")
         cleaned = []
@@ -339,6 +339,13 @@ class ResultsViewerBatchApi(LegacyView):
                 for name in ("updated_count", "queued_count", "dequeued_count", "skipped_count"):
                     setattr(totals, name, getattr(totals, name) + getattr(result, name))
         return Response({"success": True, **status_result(totals)})
+
+
+def _status_text(value):
+    """A status as sent: a string (checked by the description), else refused here (a list is no status)."""
+    if value is not None and not isinstance(value, str):
+        raise LegacyInputError(f"status must be a string, got {value!r}")
+    return value
 
 
 def _staging_pks(workflow, raw_ids) -> list:

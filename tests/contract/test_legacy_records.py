@@ -57,6 +57,7 @@ def test_sitemap_file_create_as_the_original_client_sends_it(api_client):
     ({"sitemap_url": "https://bakery-one.com/about"}, "not a sitemap URL"),
     ({"sitemap_url": "https://other-shop.com/sitemap.xml"}, "is not on bakery-one.com"),
     ({}, "sitemap_url"),
+    ({"sitemap_url": ["https://bakery-one.com/sitemap.xml"]}, "sitemap_url"),
 ])
 def test_sitemap_file_create_refuses_bad_input_with_a_400_and_creates_nothing(api_client, body, message):
     domain = DomainFactory(domain="bakery-one.com")
@@ -109,6 +110,8 @@ def test_sitemap_file_update_selects_through_the_status_service(api_client):
     ({"sitemap_url": "https://elsewhere.com/sitemap.xml", "deep_scrape_curation_status": "Selected"}, "identity"),
     ({"url_count": 999}, "workers"),
     ({"deep_scrape_curation_status": "Bogus"}, "Unknown status"),
+    ({"deep_scrape_curation_status": ["Selected"]}, "Unknown status"),
+    (["deep_scrape_curation_status"], "JSON object"),
 ])
 def test_sitemap_file_update_bad_input_is_a_400_that_changes_nothing(api_client, body, message):
     row = SitemapFileFactory()
@@ -214,6 +217,9 @@ def test_contact_update_renames_and_queues_through_the_status_services(api_clien
     ({"contact_processing_error": "boom", "name": "X"}, "set by the workers"),
     ({"contact_curation_status": "Complete", "name": "X"}, "Unknown status"),
     ({"mautic_sync_status": "Selected", "name": "X"}, "set by the workers"),  # it never had a worker (B-24)
+    ({"brevo_sync_status": ["Selected"], "name": "X"}, "set by the workers"),
+    ({"contact_curation_status": {"a": 1}, "name": "X"}, "Unknown status"),
+    ({"name": 5}, "name must be a string"),
 ])
 def test_contact_update_bad_input_is_a_400_that_changes_nothing(api_client, body, message):
     contact = ContactFactory(name="Before")
@@ -335,6 +341,9 @@ def test_results_viewer_batch_update_is_the_staging_status_update(api_client):
     ([{"place_id": "<first>", "status": "Selected"}, {"status": "Maybe"}], "place_id"),
     ([{"place_id": "<first>", "status": "Selected"}, {"place_id": "ChIJnope", "status": "Maybe"}], "not found"),
     ("Selected", "Send"),
+    ({"place_ids": ["<first>"], "status": ["Selected"]}, "status must be a string"),
+    ([{"place_id": "<first>", "status": {"x": 1}}], "status must be a string"),
+    ([{"place_id": ["<first>"], "status": "Maybe"}], "place_id"),
 ])
 def test_results_viewer_batch_update_bad_input_is_a_400_that_changes_nothing(api_client, body, message):
     place = PlaceFactory()
