@@ -9,7 +9,7 @@ from django.core.checks import Error, Warning, register
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
-from curation import registry
+from curation import registry, resources
 from curation.workflow import Workflow
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -130,3 +130,23 @@ def check_hooks_written(app_configs=None, **kwargs) -> list:
                 f"workflow {wf.name}: its hook {wf.hook} is not written yet (rows reaching it go to Error)",
                 hint="Write the hook's body and remove @not_written_yet.", id="curation.W002", obj=f"workflow {wf.name}"))
     return warnings
+
+
+@register("curation")
+def check_resources(app_configs=None, **kwargs) -> list:
+    """Every resource declaration builds into a ViewSet (its model, serializers, FilterSet, actions import)
+    and no two claim one route."""
+    errors, routes = [], {}
+    for resource in registry.all_resources():
+        obj = f"resource {resource}"
+        try:
+            resources.build_viewset(resource)
+            route = resources.resource_route(resource)
+        except Exception as exc:  # noqa: BLE001 - any broken declaration is reported, not raised
+            errors.append(Error(f"{obj}: {type(exc).__name__}: {exc}", id="curation.E010", obj=obj))
+            continue
+        if route in routes:
+            errors.append(Error(f"{obj}: /api/v3/{route}/ is already the route of {routes[route]}",
+                                hint="Give one of them another `route`.", id="curation.E010", obj=obj))
+        routes.setdefault(route, resource)
+    return errors

@@ -43,3 +43,17 @@ def test_manage_py_check_is_clean():
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")
+
+
+def test_a_broken_resource_declaration_fails_the_check(monkeypatch):
+    from curation import registry
+    from curation.checks import check_resources
+    from curation.resource import Resource
+
+    assert check_resources() == []
+    monkeypatch.setitem(registry._resources, "testapp.widget",
+                        Resource(model="testapp.Widget", serializer="tests.testapp.nope.WidgetSerializer"))
+    assert [e.id for e in check_resources()] == ["curation.E010"]
+    monkeypatch.setitem(registry._resources, "testapp.widget", Resource(model="testapp.Widget", route="pages"))
+    errors = check_resources()
+    assert [e.id for e in errors] == ["curation.E010"] and "/api/v3/pages/" in errors[0].msg
