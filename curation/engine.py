@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from django.db import InterfaceError, OperationalError, connection, connections
+from django.db.models import Min
+from django.utils import timezone
 
 from curation import services
 from curation.outcomes import Outcomes, run_many, run_one, with_db_retry
@@ -45,9 +47,6 @@ def clear_stop() -> None:
 
 def next_attempt_at(workflow: Workflow):
     """When the earliest Queued row not yet due becomes due (a retry's backoff, a pause), or None."""
-    from django.db.models import Min
-    from django.utils import timezone
-
     available = workflow.f("available_at")
     return workflow.model_class.objects.filter(
         **{workflow.status_field: "Queued", f"{available}__gt": timezone.now()}

@@ -119,17 +119,23 @@ def test_killing_the_pusher_or_the_monitor_heals_without_manual_action(processes
     victim = wait_until(lambda: role_pid(processes, role), 120, f"the cluster's {role}")
     wait_until(lambda: len(worker_pids(processes)) == site.workers, 120, "the idle workers")
     os.kill(victim, signal.SIGKILL)
-    killed_at = timezone.now()
 
     rows = queue_widgets(site, 30, "ok")
     site.wake("widget_check")
     wait_until(lambda: settled(site), 150, f"every row to complete after the {role} was killed", interval=1)
     assert widgets(site).filter(pk__in=[r.pk for r in rows], widget_check_processing_status="Completed").count() == 30
+    # The supervisor restarts the cluster (the wedged one may still have run the rows above).
+    restarted = f"the cluster's {role} died and was replaced: restarting the worker cluster"
+
+    def log_after_restart() -> str:
+        return processes.procs[-1][1].read_text().partition(restarted)[2]
+
+    wait_until(lambda: "running." in log_after_restart(), 120, "the restarted cluster", interval=1)
+    restarted_at = timezone.now()
     # The cluster is whole again: a run woken now is executed, and its result saved (by a live monitor).
     more = queue_widgets(site, 5, "ok")
     site.wake("widget_check")
-    wait_until(lambda: Success.objects.using(site.db).filter(started__gt=killed_at).exists(), 120,
+    wait_until(lambda: Success.objects.using(site.db).filter(started__gt=restarted_at).exists(), 120,
                "a task result saved by the cluster's monitor", interval=1)
     wait_until(lambda: settled(site), 60, "the rows queued after the recovery", interval=1)
     assert widgets(site).filter(pk__in=[r.pk for r in more], widget_check_processing_status="Completed").count() == 5
-    assert f"the cluster's {role} died and was replaced: restarting the worker cluster" in processes.procs[-1][1].read_text()
