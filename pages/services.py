@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -42,7 +43,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from lxml import etree, html as lxml_html
-from psycopg.types.json import Jsonb
 
 from curation import registry
 from curation.exceptions import ErrorClass, PermanentError, WorkflowError
@@ -334,45 +334,57 @@ def _pages_upsert_orm(domain: Domain, part: list[dict]) -> int:
 
 
 def _pages_upsert_postgres(domain: Domain, part: list[dict]) -> int:
-    """The same upsert as one INSERT … SELECT FROM unnest(arrays) ON CONFLICT: a 50,000-URL sitemap
-    costs no per-value ORM preparation. Columns the import does not set take the model's defaults."""
+    """The same upsert as one INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT: the chunk travels as one JSON
+    document, encoded by the json module's C encoder (binding twelve arrays of 2,000 values cost ~1.3 s of
+    psycopg's Python array dumping per 50,000 URLs). Columns the import does not set take the model's defaults."""
     meta = Page._meta
     q = connection.ops.quote_name
-    varying = ["url", "sitemap_file_id", "source", "lastmod", "changefreq", "priority", "alternates", "category",
-               "confidence", "scrape_priority", "path_depth", "suggested"]
     now = timezone.now()
     template = Page(domain=domain)
     constant_cols, constant_params = [], []
     for field in meta.concrete_fields:
-        if field.attname in varying or field.primary_key:
+        if field.attname in _VARYING or field.primary_key:
             continue
         value = now if field.attname in ("created_at", "updated_at") else getattr(template, field.attname)
         constant_cols.append(q(field.column))
         constant_params.append(field.get_db_prep_save(value, connection))
-    arrays = [[uuid.uuid4() for _ in part]]
-    casts = ["uuid[]"]
-    for name in varying:
-        field = meta.get_field(name.removesuffix("_id")) if name.endswith("_id") else meta.get_field(name)
-        values = [row[name] for row in part]
-        if name == "alternates":
-            values = [Jsonb(v) for v in values]
-        arrays.append(values)
-        casts.append(f"{field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}[]")
-    columns = [q(meta.pk.column)] + [q(meta.get_field(n.removesuffix("_id") if n.endswith("_id") else n).column)
-                                      for n in varying]
+    fields = [meta.pk] + [meta.get_field(n.removesuffix("_id") if n.endswith("_id") else n) for n in _VARYING]
+    names = [f"c{i}" for i in range(len(fields))]  # record columns: no quoting questions
+    record = ", ".join(f"{name} {field.rel_db_type(connection) if field.is_relation else field.db_type(connection)}"
+                       for name, field in zip(names, fields))
+    columns = [q(field.column) for field in fields]
     updates = ", ".join(
         f"{q(meta.get_field(f).column)} = EXCLUDED.{q(meta.get_field(f).column)}" for f in (*PAGE_FACTS, "updated_at")
     )
-    unnest = ", ".join(f"%s::{cast}" for cast in casts)
     sql = (
         f"INSERT INTO {q(meta.db_table)} ({', '.join(columns + constant_cols)}) "
-        f"SELECT u.*, {', '.join(['%s'] * len(constant_cols))} FROM unnest({unnest}) AS u "
+        f"SELECT {', '.join('r.' + name for name in names)}, {', '.join(['%s'] * len(constant_cols))} "
+        f"FROM json_to_recordset(%s::json) AS r({record}) "
         f"ON CONFLICT ({q(meta.get_field('domain').column)}, {q(meta.get_field('url').column)}) DO UPDATE SET {updates} "
         f"RETURNING (xmax = 0)"
     )
+    document = json.dumps([_json_row(names, key, row) for key, row in zip(_ordered_uuids(len(part)), part)],
+                          ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*constant_params, *arrays])
+        cursor.execute(sql, [*constant_params, document])
         return sum(1 for (inserted,) in cursor.fetchall() if inserted)
+
+
+def _json_row(names: list[str], key: uuid.UUID, row: dict) -> dict:
+    """One page of the JSON document `_pages_upsert_postgres` sends (names: c0 = id, then _VARYING's order)."""
+    values = [str(key)]
+    for name in _VARYING:
+        value = row[name]
+        if value is None:
+            pass
+        elif name == "sitemap_file_id":
+            value = str(value)
+        elif name == "lastmod":
+            value = value.isoformat()
+        elif name in ("priority", "confidence") and not math.isfinite(value):
+            value = None
+        values.append(value)
+    return dict(zip(names, values))
 
 
 _VARYING = ["url", "sitemap_file_id", "source", "lastmod", "changefreq", "priority", "alternates", "category",

@@ -305,3 +305,37 @@ def test_import_of_a_sitemap_with_an_unescaped_ampersand(wf, websites):
     urls = set(Page.objects.filter(domain=sitemap.domain).values_list("url", flat=True))
     assert urls == _site_urls(host) | {f"https://{host}/services?lang=en&page=2"}
     assert not sitemap.truncated
+
+
+def test_the_upsert_stores_every_fact_exactly_and_updates_only_facts_on_conflict():
+    """pages_upsert's JSON document (PostgreSQL) and executemany (SQLite) keep each value as given: an aware
+    lastmod, a float priority, the alternates list, a NULL sitemap file; a second upsert changes the facts only."""
+    import datetime as dt
+
+    from pages.services import _page_row, pages_upsert
+
+    domain = DomainFactory(domain="facts.example")
+    sitemap_file = SitemapFileFactory(domain=domain)
+    when = dt.datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=dt.UTC)
+    rows = [
+        _page_row(domain, "https://facts.example/kontakt/", source="sitemap", sitemap_file_id=sitemap_file.pk,
+                  lastmod=when, changefreq="weekly", priority=0.8,
+                  alternates=["https://facts.example/en/contact", "https://facts.example/fr/contact"]),
+        _page_row(domain, "https://facts.example/blog/a-post?utm_source=x", source="homepage_links"),
+    ]
+    count = pages_upsert(domain, rows)
+    assert (count.total, count.new, count.suggested) == (2, 2, 1)
+    contact = Page.objects.get(domain=domain, url="https://facts.example/kontakt")
+    assert (contact.lastmod, contact.changefreq, contact.priority) == (when, "weekly", 0.8)
+    assert contact.alternates == ["https://facts.example/en/contact", "https://facts.example/fr/contact"]
+    assert (contact.sitemap_file_id, contact.category, contact.suggested, contact.path_depth) == (
+        sitemap_file.pk, "contact", True, 1)
+    post = Page.objects.get(domain=domain, url="https://facts.example/blog/a-post")
+    assert (post.sitemap_file_id, post.lastmod, post.priority, post.alternates, post.source) == (
+        None, None, None, [], "homepage_links")
+    Page.objects.filter(pk=contact.pk).update(page_scrape_curation_status="Selected")
+    rows[0] = {**rows[0], "priority": 0.5, "alternates": []}
+    again = pages_upsert(domain, rows)
+    assert (again.total, again.new) == (2, 0)
+    contact.refresh_from_db()
+    assert (contact.priority, contact.alternates, contact.page_scrape_curation_status) == (0.5, [], "Selected")
