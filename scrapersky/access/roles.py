@@ -3,7 +3,9 @@
 - viewer: reads everything (API GET, admin views, exports, stored page HTML).
 - curator: a viewer who curates: select/reject rows (change), suppress contacts.
 - operator: a curator who runs the machine: requeue/retry/re-run rows, start
-  place searches, submit domains, manage django-q2 schedules and tasks.
+  place searches, submit domains, sitemap files, pages and contacts by hand
+  (and delete hand-made sitemap files and contacts), manage django-q2
+  schedules and tasks.
 
 Created by the data migration 0001 and brought up to date after every
 migrate (post_migrate), so a model added later is covered. Do not edit these
@@ -16,6 +18,13 @@ REQUEUE_PERMISSION = "curation.requeue_rows"  # retry errors, re-run completed r
 _REQUEUE_CODENAME = "requeue_rows"
 
 VIEWER, CURATOR, OPERATOR = "viewer", "curator", "operator"
+# What an operator may enter into the machine by hand (API direct submissions, the legacy record routes) and
+# remove again; every other add/delete stays with superusers or a group of the deployment's own.
+_OPERATOR_ENTRIES = {
+    ("places", "placesearch", "add"), ("pages", "domain", "add"), ("pages", "sitemapfile", "add"),
+    ("pages", "page", "add"), ("contacts", "contact", "add"),
+    ("pages", "sitemapfile", "delete"), ("contacts", "contact", "delete"),
+}
 
 
 def _domain_apps() -> tuple[str, ...]:
@@ -35,7 +44,7 @@ def _wanted(codename: str, app_label: str, model: str) -> set[str]:
             groups |= {CURATOR, OPERATOR}
         elif model == "suppression" and action in ("add", "delete"):
             groups |= {CURATOR, OPERATOR}
-        elif (app_label, model, action) in {("places", "placesearch", "add"), ("pages", "domain", "add")}:
+        elif (app_label, model, action) in _OPERATOR_ENTRIES:
             groups.add(OPERATOR)
         elif codename == _REQUEUE_CODENAME:
             groups.add(OPERATOR)

@@ -111,6 +111,10 @@ def test_the_groups_mean_what_the_docs_say():
     assert ("places", "change_place") in curator and ("curation", "requeue_rows") not in curator
     assert ("curation", "requeue_rows") in operator and ("django_q", "add_schedule") in operator
     assert ("places", "add_placesearch") in operator and ("places", "add_placesearch") not in curator
+    hand_entries = {("pages", "add_sitemapfile"), ("pages", "add_page"), ("contacts", "add_contact"),
+                    ("pages", "delete_sitemapfile"), ("contacts", "delete_contact")}
+    assert hand_entries <= operator and not hand_entries & curator
+    assert ("places", "delete_place") not in operator and ("pages", "delete_domain") not in operator
 
 
 def test_the_workflow_list_shows_only_what_the_user_may_view(clients):
