@@ -90,16 +90,17 @@ def workflow_rescue(workflow: str) -> dict:
 
 
 def wake_count(workflow: str) -> int:
-    """How many worker processes to wake for `workflow`: one per batch of due rows, at most the cluster's
-    worker processes (Q_CLUSTER "workers"), so that a large selection (1,000 pages selected at once) is
-    drained by every process the cluster has instead of one process's threads."""
+    """How many worker processes to wake for `workflow`: one per batch of due rows, at most all but one of
+    the cluster's worker processes (Q_CLUSTER "workers"), so that a large selection (1,000 pages selected at
+    once) is drained by several processes instead of one process's threads, while one process stays free for
+    the next stage, whose rows arrive while this one drains (page_scrape → contact_extraction overlap)."""
     workers = max(1, int(settings.Q_CLUSTER.get("workers") or 1))
-    if workers == 1:
+    if workers <= 2:
         return 1
     wf = registry.get(workflow)
-    cap = workers * wf.batch_size
+    cap = (workers - 1) * wf.batch_size
     due = wf.model_class.objects.filter(**{wf.status_field: services.QUEUED})[:cap].count()
-    return max(1, min(workers, math.ceil(due / wf.batch_size)))
+    return max(1, min(workers - 1, math.ceil(due / wf.batch_size)))
 
 
 def wake(workflow: str) -> None:
