@@ -220,13 +220,32 @@ def ratio(a, b):
     return round(a / b, 1) if a and b else None
 
 
-if os.environ.get("BENCH_SCRAPE_ONLY") == "cluster":  # the qcluster end-to-end runs alone (minutes, not a quarter hour)
-    STARTUP_CPU = 0.0
+if os.environ.get("BENCH_SCRAPE_ONLY") == "scrape":  # the scrape stage only: sequential vs 1, 2, 4 processes
+    STARTUP_CPU = startup_cpu()
     load = {"before": os.getloadavg()}
-    results = {f"end_to_end_qcluster_{n}_workers": qcluster_end_to_end(n) for n in (2, 4)}
+    results = {}
+    for name, threads_, processes_ in (("sequential", 1, 1), ("one_process", SCRAPE.concurrency, 1),
+                                       ("two_processes", SCRAPE.concurrency, 2),
+                                       ("four_processes", SCRAPE.concurrency, 4)):
+        reset()
+        results[name] = drain(SCRAPE, threads=threads_, processes=processes_)
     server.stop()
     load["after"] = os.getloadavg()
-    emit("io_bound_page_scrape_cluster", args.quick, pages=HOSTS * PER_HOST, load_average=load, **results)
+    emit("io_bound_page_scrape_stage", args.quick, pages=HOSTS * PER_HOST, load_average=load, **results,
+         speedup={k: ratio(v["pages_per_second"], results["sequential"]["pages_per_second"]) for k, v in results.items()})
+    sys.exit(0)
+
+if os.environ.get("BENCH_SCRAPE_ONLY") == "cluster":  # end to end only, with its baseline (minutes, not a quarter hour)
+    STARTUP_CPU = startup_cpu()
+    load = {"before": os.getloadavg()}
+    reset()
+    results = {"before_inline_concurrent": drain(SCRAPE, threads=SCRAPE.concurrency, inline=True)}
+    results |= {f"end_to_end_qcluster_{n}_workers": qcluster_end_to_end(n) for n in (2, 4)}
+    server.stop()
+    load["after"] = os.getloadavg()
+    emit("io_bound_page_scrape_cluster", args.quick, pages=HOSTS * PER_HOST, load_average=load, **results,
+         end_to_end_vs_before={n: ratio(results[f"end_to_end_qcluster_{n}_workers"]["pages_per_second_end_to_end"],
+                                        results["before_inline_concurrent"]["pages_per_second"]) for n in (2, 4)})
     sys.exit(0)
 
 load = {"before": os.getloadavg()}
